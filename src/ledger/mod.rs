@@ -1,0 +1,185 @@
+//! The audit ledger: an append-only, hash-chained record of every thread, plan, preview,
+//! decision and result.
+//!
+//! Invariants:
+//! - entries are only ever appended; sequence numbers are dense from 1;
+//! - each entry's hash covers its sequence number, the previous entry's hash and its canonical
+//!   body (see [`chain`]), so `kubechat audit verify` finds any edited, deleted, reordered or
+//!   inserted entry;
+//! - appends go through one writer per process and a lock on the chain head in the database,
+//!   so the chain never forks;
+//! - if an append fails, the caller must refuse the write it was about to do (fail closed).
+//!
+//! The state of a pending plan is *derived* from its entries (see `crate::approval`), so a
+//! restart loses nothing and another process (`kubechat approve`) sees the same state.
+
+pub mod chain;
+mod export;
+mod store;
+
+use jiff::Timestamp;
+use serde::{Deserialize, Serialize};
+
+pub use export::ExportFormat;
+pub use store::Ledger;
+
+/// What an entry records.
+#[derive(Clone, Copy, Debug, PartialEq, Eq, Hash, Serialize, Deserialize)]
+#[serde(rename_all = "snake_case")]
+pub enum EntryKind {
+    /// A request arrived (text redacted), with its thread.
+    Message,
+    /// A plan was made (actions, kubectl, planner source).
+    Planned,
+    /// A read was answered (digest of the answer).
+    Answered,
+    /// The planner asked back or could not plan.
+    Clarified,
+    /// A write preview was posted (plan hash, checks, diff digest, expiry, approvals needed).
+    Previewed,
+    /// A valid approval.
+    Approved,
+    /// An approval or abort that was refused (not mapped, self-approval, expired, …).
+    Refused,
+    /// The plan was aborted.
+    Aborted,
+    /// The preview expired before enough approvals arrived.
+    Expired,
+    /// Policy or identity denied the request.
+    Denied,
+    /// Execution intent, written before any call to the cluster.
+    Executing,
+    /// Execution finished.
+    Executed,
+    /// Execution failed.
+    Failed,
+    /// An intent without a result found at start-up (crash mid-execution): never re-run.
+    Interrupted,
+}
+
+impl EntryKind {
+    /// The snake_case name stored in the database.
+    pub fn as_str(self) -> &'static str {
+        match self {
+            EntryKind::Message => "message",
+            EntryKind::Planned => "planned",
+            EntryKind::Answered => "answered",
+            EntryKind::Clarified => "clarified",
+            EntryKind::Previewed => "previewed",
+            EntryKind::Approved => "approved",
+            EntryKind::Refused => "refused",
+            EntryKind::Aborted => "aborted",
+            EntryKind::Expired => "expired",
+            EntryKind::Denied => "denied",
+            EntryKind::Executing => "executing",
+            EntryKind::Executed => "executed",
+            EntryKind::Failed => "failed",
+            EntryKind::Interrupted => "interrupted",
+        }
+    }
+
+    /// Parses a stored name.
+    pub fn parse(s: &str) -> Option<Self> {
+        ALL_KINDS.iter().copied().find(|k| k.as_str() == s)
+    }
+
+    /// Kinds after which a plan can never run.
+    pub fn is_terminal(self) -> bool {
+        matches!(
+            self,
+            EntryKind::Aborted
+                | EntryKind::Expired
+                | EntryKind::Denied
+                | EntryKind::Executed
+                | EntryKind::Failed
+                | EntryKind::Interrupted
+        )
+    }
+}
+
+const ALL_KINDS: [EntryKind; 14] = [
+    EntryKind::Message,
+    EntryKind::Planned,
+    EntryKind::Answered,
+    EntryKind::Clarified,
+    EntryKind::Previewed,
+    EntryKind::Approved,
+    EntryKind::Refused,
+    EntryKind::Aborted,
+    EntryKind::Expired,
+    EntryKind::Denied,
+    EntryKind::Executing,
+    EntryKind::Executed,
+    EntryKind::Failed,
+    EntryKind::Interrupted,
+];
+
+/// An entry to append. The ledger assigns `seq`, `prev_hash` and `hash`.
+#[derive(Clone, Debug, PartialEq, Serialize, Deserialize)]
+pub struct NewEntry {
+    pub time: Timestamp,
+    /// Who caused the entry: `platform:user` of a person, or `kubechat` for the service itself.
+    pub actor: String,
+    pub cluster: Option<String>,
+    pub namespace: Option<String>,
+    pub plan_id: Option<String>,
+    pub kind: EntryKind,
+    /// Kind-specific details; stored as canonical JSON (object keys sorted).
+    pub payload: serde_json::Value,
+}
+
+/// A stored entry.
+#[derive(Clone, Debug, PartialEq, Serialize, Deserialize)]
+pub struct Entry {
+    pub seq: i64,
+    pub time: Timestamp,
+    pub actor: String,
+    pub cluster: Option<String>,
+    pub namespace: Option<String>,
+    pub plan_id: Option<String>,
+    pub kind: EntryKind,
+    pub payload: serde_json::Value,
+    /// Hex SHA-256 of the previous entry (64 zeros for the first).
+    pub prev_hash: String,
+    /// Hex SHA-256 of this entry (see [`chain::entry_hash`]).
+    pub hash: String,
+}
+
+/// Where `audit verify` found the chain broken, and how.
+#[derive(Clone, Debug, PartialEq, Eq, Serialize)]
+pub struct ChainBreak {
+    /// Sequence number of the first bad entry (or the first missing one).
+    pub seq: i64,
+    pub reason: String,
+}
+
+/// The result of walking the whole chain.
+#[derive(Clone, Debug, PartialEq, Eq, Serialize)]
+pub struct VerifyReport {
+    pub entries: u64,
+    pub head_hash: String,
+    pub first_break: Option<ChainBreak>,
+}
+
+/// Ledger failures. Callers refuse writes on any of these (fail closed).
+#[derive(Debug, thiserror::Error)]
+pub enum LedgerError {
+    #[error("cannot open the ledger at {url}: {source}")]
+    Open {
+        url: String,
+        #[source]
+        source: sqlx::Error,
+    },
+    #[error("ledger migration failed: {0}")]
+    Migrate(#[from] sqlx::migrate::MigrateError),
+    #[error("ledger database error: {0}")]
+    Database(#[from] sqlx::Error),
+    #[error("ledger entry {seq} is unreadable: {reason}")]
+    Corrupt { seq: i64, reason: String },
+    #[error("unsupported ledger URL {0:?}: use sqlite://PATH or postgres://…")]
+    UnsupportedUrl(String),
+    #[error("the ledger writer has stopped")]
+    WriterGone,
+    #[error("cannot write the export: {0}")]
+    Io(#[from] std::io::Error),
+}

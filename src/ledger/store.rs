@@ -1,0 +1,5 @@
+//! Storage of ledger entries.
+
+/// Handle to the ledger.
+#[derive(Clone, Debug)]
+pub struct Ledger {}
