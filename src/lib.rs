@@ -3,10 +3,22 @@
 //! Module map (a newcomer reads `docs/architecture.md` first, then `app.rs`):
 //! - [`actions`]: the typed actions and their kubectl rendering — the only things that run.
 //! - [`kinds`]: built-in resource kinds and short names.
-//! - [`planner`]: text → plan (rules; LLM later), pure.
+//! - [`planner`]: text → plan (rules), pure.
+//! - [`identity`]: chat users → Kubernetes subjects.
+//! - [`policy`]: allow / needs approval / deny, pure.
+//! - [`executor`]: runs actions through the Kubernetes API as the requester.
 //! - [`ledger`]: the append-only, hash-chained audit ledger.
+//! - [`redact`], [`suggest`], [`clock`]: small pure helpers.
+//! - [`config`]: the TOML configuration.
 
 pub mod actions;
+pub mod clock;
+pub mod config;
+pub mod executor;
+pub mod identity;
 pub mod kinds;
 pub mod ledger;
 pub mod planner;
+pub mod policy;
+pub mod redact;
+pub mod suggest;

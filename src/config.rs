@@ -1,0 +1,408 @@
+//! Configuration: one TOML file (see `config.example.toml`, every key commented).
+//!
+//! Unknown keys are errors that name the key (`deny_unknown_fields`), so a typo never silently
+//! changes behaviour. Secrets (a ledger URL with a password) are held as [`SecretString`] and
+//! printed redacted by `kubechat check-config`. Environment variables override file values
+//! where noted (`KUBECHAT_LEDGER_URL`).
+
+use std::path::{Path, PathBuf};
+
+use kubechat_chat::Platform;
+use secrecy::{ExposeSecret, SecretString};
+use serde::{Deserialize, Serialize};
+
+/// The whole configuration.
+#[derive(Debug, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct Config {
+    #[serde(default)]
+    pub server: ServerConfig,
+    #[serde(default)]
+    pub ledger: LedgerConfig,
+    #[serde(default)]
+    pub defaults: Defaults,
+    /// Clusters kubechat may act on. Empty: one cluster named `default` from the kubeconfig's
+    /// current context.
+    #[serde(default)]
+    pub clusters: Vec<ClusterConfig>,
+    /// Chat users mapped to Kubernetes identities. Unmapped users are refused.
+    #[serde(default)]
+    pub identities: Vec<IdentityConfig>,
+    /// Per-channel context locks.
+    #[serde(default)]
+    pub channels: Vec<ChannelConfig>,
+}
+
+/// The HTTP server (`/healthz`, `/readyz`, `/metrics`, platform webhooks).
+#[derive(Debug, Deserialize, Serialize)]
+#[serde(deny_unknown_fields)]
+pub struct ServerConfig {
+    #[serde(default = "default_listen")]
+    pub listen: String,
+    /// Log format: `plain` or `json`.
+    #[serde(default = "default_log_format")]
+    pub log_format: String,
+}
+
+impl Default for ServerConfig {
+    fn default() -> Self {
+        ServerConfig {
+            listen: default_listen(),
+            log_format: default_log_format(),
+        }
+    }
+}
+
+fn default_listen() -> String {
+    "127.0.0.1:8080".into()
+}
+
+fn default_log_format() -> String {
+    "plain".into()
+}
+
+/// Where the audit ledger lives.
+#[derive(Debug, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct LedgerConfig {
+    /// `sqlite://PATH` (default `sqlite://kubechat.db`) or `postgres://…`.
+    #[serde(default = "default_ledger_url")]
+    pub url: SecretString,
+}
+
+impl Default for LedgerConfig {
+    fn default() -> Self {
+        LedgerConfig {
+            url: default_ledger_url(),
+        }
+    }
+}
+
+fn default_ledger_url() -> SecretString {
+    SecretString::from("sqlite://kubechat.db")
+}
+
+/// Defaults for requests made outside any configured channel.
+#[derive(Debug, Deserialize, Serialize)]
+#[serde(deny_unknown_fields)]
+pub struct Defaults {
+    /// Cluster used when a channel has no lock; default: the first configured cluster.
+    pub cluster: Option<String>,
+    /// Namespace used when a channel has no lock; default: the cluster's default namespace.
+    pub namespace: Option<String>,
+    /// How long a preview may wait for approvals, in minutes.
+    #[serde(default = "default_ttl")]
+    pub preview_ttl_minutes: u32,
+}
+
+impl Default for Defaults {
+    fn default() -> Self {
+        Defaults {
+            cluster: None,
+            namespace: None,
+            preview_ttl_minutes: default_ttl(),
+        }
+    }
+}
+
+fn default_ttl() -> u32 {
+    15
+}
+
+/// One cluster.
+#[derive(Debug, Deserialize, Serialize)]
+#[serde(deny_unknown_fields)]
+pub struct ClusterConfig {
+    /// The name people use in chat ("in staging-us") and the ledger records.
+    pub name: String,
+    /// Path of a kubeconfig holding the bot's own (impersonate-only) credentials. Default:
+    /// `$KUBECONFIG` or `~/.kube/config`.
+    pub kubeconfig: Option<PathBuf>,
+    /// Context inside the kubeconfig. Default: its current context.
+    pub context: Option<String>,
+    /// Use the pod's service account instead of a kubeconfig.
+    #[serde(default)]
+    pub in_cluster: bool,
+    /// Namespace used when a request names none and no channel lock applies.
+    #[serde(default = "default_namespace")]
+    pub default_namespace: String,
+    /// The whole cluster is production: destructive actions need a second person.
+    #[serde(default)]
+    pub production: bool,
+    /// Namespace globs that are production on this cluster (`prod`, `*-prod`).
+    #[serde(default)]
+    pub production_namespaces: Vec<String>,
+}
+
+fn default_namespace() -> String {
+    "default".into()
+}
+
+/// A chat user mapped to a Kubernetes identity.
+#[derive(Debug, Deserialize, Serialize)]
+#[serde(deny_unknown_fields)]
+pub struct IdentityConfig {
+    pub platform: Platform,
+    /// The platform's user id (Slack `U…`, Matrix `@alice:example.org`, console name).
+    pub user: String,
+    /// The Kubernetes user kubechat impersonates for this person.
+    pub kube_user: String,
+    /// Kubernetes groups impersonated with the user.
+    #[serde(default)]
+    pub groups: Vec<String>,
+}
+
+/// A channel bound to a cluster and namespace (its context lock).
+#[derive(Debug, Deserialize, Serialize)]
+#[serde(deny_unknown_fields)]
+pub struct ChannelConfig {
+    pub platform: Platform,
+    /// The platform's channel id.
+    pub channel: String,
+    /// A readable name for messages ("#payments-prod-eu").
+    pub name: Option<String>,
+    pub cluster: String,
+    pub namespace: String,
+}
+
+/// Errors loading or validating the configuration.
+#[derive(Debug, thiserror::Error)]
+pub enum ConfigError {
+    #[error("cannot read config file {path}: {source}")]
+    Read {
+        path: PathBuf,
+        #[source]
+        source: std::io::Error,
+    },
+    #[error("invalid config file {path}: {message}")]
+    Parse { path: PathBuf, message: String },
+    #[error("invalid config: {0}")]
+    Invalid(String),
+}
+
+impl Config {
+    /// Loads and validates a config file, then applies environment overrides.
+    pub fn load(path: &Path) -> Result<Config, ConfigError> {
+        let text = std::fs::read_to_string(path).map_err(|source| ConfigError::Read {
+            path: path.to_owned(),
+            source,
+        })?;
+        let config = Config::parse(&text).map_err(|e| match e {
+            ConfigError::Parse { message, .. } => ConfigError::Parse {
+                path: path.to_owned(),
+                message,
+            },
+            other => other,
+        })?;
+        Ok(config.with_env())
+    }
+
+    /// The configuration used when no file is given: one cluster from the kubeconfig's
+    /// current context, SQLite ledger, console only, no identities mapped.
+    pub fn builtin() -> Config {
+        Config::parse("").expect("the empty config is valid").with_env()
+    }
+
+    /// Parses and validates TOML text.
+    pub fn parse(text: &str) -> Result<Config, ConfigError> {
+        let mut config: Config = toml::from_str(text).map_err(|e| ConfigError::Parse {
+            path: PathBuf::new(),
+            message: e.to_string(),
+        })?;
+        if config.clusters.is_empty() {
+            config.clusters.push(ClusterConfig {
+                name: "default".into(),
+                kubeconfig: None,
+                context: None,
+                in_cluster: false,
+                default_namespace: default_namespace(),
+                production: false,
+                production_namespaces: Vec::new(),
+            });
+        }
+        config.validate()?;
+        Ok(config)
+    }
+
+    fn with_env(mut self) -> Config {
+        if let Ok(url) = std::env::var("KUBECHAT_LEDGER_URL") {
+            self.ledger.url = SecretString::from(url);
+        }
+        self
+    }
+
+    fn validate(&self) -> Result<(), ConfigError> {
+        let mut names = std::collections::HashSet::new();
+        for c in &self.clusters {
+            if !names.insert(c.name.as_str()) {
+                return Err(ConfigError::Invalid(format!(
+                    "cluster {:?} is defined twice",
+                    c.name
+                )));
+            }
+            if c.in_cluster && (c.kubeconfig.is_some() || c.context.is_some()) {
+                return Err(ConfigError::Invalid(format!(
+                    "cluster {:?}: in_cluster = true cannot be combined with kubeconfig/context",
+                    c.name
+                )));
+            }
+        }
+        let known = |name: &str| self.clusters.iter().any(|c| c.name == name);
+        if let Some(default) = &self.defaults.cluster
+            && !known(default)
+        {
+            return Err(ConfigError::Invalid(format!(
+                "defaults.cluster {default:?} is not one of the configured clusters"
+            )));
+        }
+        for ch in &self.channels {
+            if !known(&ch.cluster) {
+                return Err(ConfigError::Invalid(format!(
+                    "channel {:?} is locked to unknown cluster {:?}",
+                    ch.channel, ch.cluster
+                )));
+            }
+        }
+        let mut seen = std::collections::HashSet::new();
+        for id in &self.identities {
+            if !seen.insert((id.platform, id.user.as_str())) {
+                return Err(ConfigError::Invalid(format!(
+                    "identity {}:{} is mapped twice",
+                    id.platform, id.user
+                )));
+            }
+            if id.kube_user.trim().is_empty() {
+                return Err(ConfigError::Invalid(format!(
+                    "identity {}:{} has an empty kube_user",
+                    id.platform, id.user
+                )));
+            }
+        }
+        if self.defaults.preview_ttl_minutes == 0 {
+            return Err(ConfigError::Invalid(
+                "defaults.preview_ttl_minutes must be at least 1".into(),
+            ));
+        }
+        Ok(())
+    }
+
+    /// The cluster used when nothing else decides.
+    pub fn default_cluster(&self) -> &ClusterConfig {
+        self.defaults
+            .cluster
+            .as_deref()
+            .and_then(|name| self.cluster(name))
+            .unwrap_or(&self.clusters[0])
+    }
+
+    /// A configured cluster by name.
+    pub fn cluster(&self, name: &str) -> Option<&ClusterConfig> {
+        self.clusters.iter().find(|c| c.name == name)
+    }
+
+    /// The context lock of a channel, if any.
+    pub fn channel(&self, platform: Platform, channel: &str) -> Option<&ChannelConfig> {
+        self.channels
+            .iter()
+            .find(|c| c.platform == platform && c.channel == channel)
+    }
+
+    /// The effective configuration as TOML with secrets redacted (`kubechat check-config`).
+    pub fn redacted(&self) -> String {
+        #[derive(Serialize)]
+        struct Shown<'a> {
+            server: &'a ServerConfig,
+            ledger: LedgerShown,
+            defaults: &'a Defaults,
+            clusters: &'a [ClusterConfig],
+            identities: &'a [IdentityConfig],
+            channels: &'a [ChannelConfig],
+        }
+        #[derive(Serialize)]
+        struct LedgerShown {
+            url: String,
+        }
+        let shown = Shown {
+            server: &self.server,
+            ledger: LedgerShown {
+                url: redact_url(self.ledger.url.expose_secret()),
+            },
+            defaults: &self.defaults,
+            clusters: &self.clusters,
+            identities: &self.identities,
+            channels: &self.channels,
+        };
+        toml::to_string_pretty(&shown).unwrap_or_else(|e| format!("# cannot render config: {e}"))
+    }
+}
+
+/// Hides the password of a URL (`postgres://kc:secret@db/kc` → `postgres://kc:***@db/kc`).
+pub fn redact_url(url: &str) -> String {
+    let Some((scheme, rest)) = url.split_once("://") else {
+        return url.to_string();
+    };
+    let (authority, path) = rest.split_once('/').unwrap_or((rest, ""));
+    let slash = if rest.contains('/') { "/" } else { "" };
+    match authority.rsplit_once('@') {
+        Some((userinfo, host)) => {
+            let user = userinfo.split_once(':').map_or(userinfo, |(u, _)| u);
+            format!("{scheme}://{user}:***@{host}{slash}{path}")
+        }
+        None => url.to_string(),
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn empty_config_means_one_default_cluster_and_sqlite() {
+        let c = Config::parse("").expect("valid");
+        assert_eq!(c.clusters.len(), 1);
+        assert_eq!(c.default_cluster().name, "default");
+        assert_eq!(c.ledger.url.expose_secret(), "sqlite://kubechat.db");
+        assert_eq!(c.server.listen, "127.0.0.1:8080");
+    }
+
+    #[test]
+    fn unknown_keys_are_errors_that_name_the_key() {
+        let err = Config::parse("[server]\nlisten = \"0.0.0.0:1\"\nlistne = 3\n")
+            .expect_err("typo must fail");
+        assert!(err.to_string().contains("listne"), "{err}");
+        let err = Config::parse("[[clusters]]\nname = \"a\"\nproduciton = true\n")
+            .expect_err("typo must fail");
+        assert!(err.to_string().contains("produciton"), "{err}");
+    }
+
+    #[test]
+    fn channels_must_lock_to_known_clusters() {
+        let err = Config::parse(
+            "[[channels]]\nplatform = \"slack\"\nchannel = \"C1\"\ncluster = \"nope\"\nnamespace = \"x\"\n",
+        )
+        .expect_err("unknown cluster");
+        assert!(err.to_string().contains("nope"), "{err}");
+    }
+
+    #[test]
+    fn duplicate_identities_are_rejected() {
+        let text = "[[identities]]\nplatform = \"console\"\nuser = \"a\"\nkube_user = \"a\"\n\
+                    [[identities]]\nplatform = \"console\"\nuser = \"a\"\nkube_user = \"b\"\n";
+        assert!(Config::parse(text).is_err());
+    }
+
+    #[test]
+    fn check_config_output_hides_passwords() {
+        let c = Config::parse("[ledger]\nurl = \"postgres://kc:hunter2@db:5432/kc\"\n").expect("valid");
+        let shown = c.redacted();
+        assert!(!shown.contains("hunter2"), "{shown}");
+        assert!(shown.contains("postgres://kc:***@db:5432/kc"), "{shown}");
+    }
+
+    #[test]
+    fn redact_url_leaves_urls_without_passwords_alone() {
+        assert_eq!(redact_url("sqlite://kubechat.db"), "sqlite://kubechat.db");
+        assert_eq!(redact_url("postgres://db/kc"), "postgres://db/kc");
+        assert_eq!(redact_url("postgres://u:p@db"), "postgres://u:***@db");
+    }
+}

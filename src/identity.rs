@@ -1,0 +1,120 @@
+//! Who is asking: chat users mapped to Kubernetes identities.
+//!
+//! Invariant: kubechat acts only as a mapped identity. An unmapped user gets a polite refusal
+//! that says how to get access, and nothing runs.
+
+use std::collections::HashMap;
+
+use kubechat_chat::Platform;
+use serde::{Deserialize, Serialize};
+
+use crate::config::IdentityConfig;
+
+/// The Kubernetes identity kubechat impersonates for a person.
+#[derive(Clone, Debug, PartialEq, Eq, Hash, Serialize, Deserialize)]
+pub struct Subject {
+    pub user: String,
+    pub groups: Vec<String>,
+}
+
+/// A person: who they are on the chat platform and in the cluster.
+#[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize)]
+pub struct Person {
+    pub platform: Platform,
+    /// The platform's user id.
+    pub chat_user: String,
+    pub subject: Subject,
+}
+
+impl Person {
+    /// `platform:user`, as the ledger records actors.
+    pub fn actor(&self) -> String {
+        actor(self.platform, &self.chat_user)
+    }
+}
+
+/// The ledger's actor name for a chat user.
+pub fn actor(platform: Platform, user: &str) -> String {
+    format!("{platform}:{user}")
+}
+
+/// The identity map from the config.
+#[derive(Clone, Debug, Default)]
+pub struct Identities {
+    map: HashMap<(Platform, String), Subject>,
+}
+
+impl Identities {
+    /// Builds the map from `[[identities]]`.
+    pub fn new(config: &[IdentityConfig]) -> Self {
+        let map = config
+            .iter()
+            .map(|i| {
+                (
+                    (i.platform, i.user.clone()),
+                    Subject {
+                        user: i.kube_user.clone(),
+                        groups: i.groups.clone(),
+                    },
+                )
+            })
+            .collect();
+        Identities { map }
+    }
+
+    /// The person behind a chat user, or the refusal to show them.
+    pub fn resolve(&self, platform: Platform, user: &str) -> Result<Person, Unknown> {
+        self.map
+            .get(&(platform, user.to_string()))
+            .map(|subject| Person {
+                platform,
+                chat_user: user.to_string(),
+                subject: subject.clone(),
+            })
+            .ok_or_else(|| Unknown {
+                platform,
+                user: user.to_string(),
+            })
+    }
+}
+
+/// A chat user with no mapping.
+#[derive(Clone, Debug, PartialEq, Eq, thiserror::Error)]
+#[error(
+    "Sorry, I don't know who you are ({platform} user `{user}`), so I can't act for you. \
+     Ask a kubechat admin to map your {platform} account to a Kubernetes user \
+     (an [[identities]] entry with platform = \"{platform}\", user = \"{user}\"), then try again."
+)]
+pub struct Unknown {
+    pub platform: Platform,
+    pub user: String,
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn ids() -> Identities {
+        Identities::new(&[IdentityConfig {
+            platform: Platform::Slack,
+            user: "U1".into(),
+            kube_user: "alice@example.com".into(),
+            groups: vec!["sre".into()],
+        }])
+    }
+
+    #[test]
+    fn mapped_users_resolve_to_their_subject() {
+        let p = ids().resolve(Platform::Slack, "U1").expect("mapped");
+        assert_eq!(p.subject.user, "alice@example.com");
+        assert_eq!(p.subject.groups, vec!["sre"]);
+        assert_eq!(p.actor(), "slack:U1");
+    }
+
+    #[test]
+    fn the_same_id_on_another_platform_is_unknown() {
+        let err = ids().resolve(Platform::Matrix, "U1").expect_err("not mapped");
+        assert!(err.to_string().contains("matrix user `U1`"));
+        assert!(err.to_string().contains("[[identities]]"));
+    }
+}
