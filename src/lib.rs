@@ -12,6 +12,8 @@
 //! - [`config`]: the TOML configuration.
 
 pub mod actions;
+pub mod app;
+pub mod approval;
 pub mod clock;
 pub mod config;
 pub mod executor;
@@ -20,5 +22,7 @@ pub mod kinds;
 pub mod ledger;
 pub mod planner;
 pub mod policy;
+pub mod preview;
 pub mod redact;
 pub mod suggest;
+pub mod telemetry;

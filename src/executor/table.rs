@@ -73,10 +73,6 @@ impl Text {
         self.rows.push(cells);
     }
 
-    pub fn len(&self) -> usize {
-        self.rows.len()
-    }
-
     pub fn is_empty(&self) -> bool {
         self.rows.is_empty()
     }
