@@ -1,0 +1,76 @@
+//! `kubechat serve` and `kubechat chat`: wire adapters to the app loop and run until shutdown.
+
+use anyhow::Context;
+use kubechat_chat::{Platform, link};
+use tokio::io::BufReader;
+use tokio::sync::mpsc;
+
+use crate::app::{self, App};
+
+/// Runs the HTTP server and every configured adapter (the console when no chat platform is
+/// configured) until SIGTERM / Ctrl-C.
+pub async fn serve(app: App) -> anyhow::Result<()> {
+    let listen = app.config().server.listen.clone();
+    let listener = tokio::net::TcpListener::bind(&listen)
+        .await
+        .with_context(|| format!("cannot listen on {listen} (server.listen)"))?;
+    tracing::info!(%listen, "HTTP server listening (/healthz, /readyz, /metrics)");
+    report_clusters(&app).await;
+    let (_tx, shutdown) = crate::shutdown::on_signal();
+    let (events_tx, events_rx) = mpsc::channel(1024);
+    let (adapter, core) = link(Platform::Console, events_tx);
+    let user = std::env::var("KUBECHAT_USER").unwrap_or_else(|_| "alice".into());
+    eprintln!(
+        "kubechat is running. No chat platform is configured, so this terminal is the console:\n  \
+         type a request as {user} (switch with `/as NAME`), `approve ID` / `abort ID` to decide.\n  \
+         Ctrl-C stops kubechat."
+    );
+    tokio::spawn(async move {
+        let input = BufReader::new(tokio::io::stdin());
+        if let Err(e) = kubechat_console::run(user, adapter, input, tokio::io::stdout()).await {
+            tracing::warn!(error = %e, "console adapter stopped");
+        }
+    });
+    let router = crate::web::router(app.clone());
+    let mut web_shutdown = shutdown.clone();
+    let server = tokio::spawn(async move {
+        axum::serve(listener, router)
+            .with_graceful_shutdown(async move {
+                let _ = web_shutdown.wait_for(|stop| *stop).await;
+            })
+            .await
+    });
+    app::run(app, events_rx, vec![core], shutdown).await;
+    server.await.context("HTTP server task failed")??;
+    Ok(())
+}
+
+/// An interactive terminal session without the HTTP server.
+pub async fn chat(app: App, user: String) -> anyhow::Result<()> {
+    report_clusters(&app).await;
+    let (_tx, shutdown) = crate::shutdown::on_signal();
+    let (events_tx, events_rx) = mpsc::channel(64);
+    let (adapter, core) = link(Platform::Console, events_tx);
+    eprintln!("kubechat chat as {user}: type a request, `approve ID`, `abort ID`, `/as NAME`, `/quit`.");
+    let loop_task = tokio::spawn(app::run(app, events_rx, vec![core], shutdown));
+    let input = BufReader::new(tokio::io::stdin());
+    kubechat_console::run(user, adapter, input, tokio::io::stdout())
+        .await
+        .map_err(|e| anyhow::anyhow!("console: {e}"))?;
+    loop_task.abort();
+    Ok(())
+}
+
+/// Says clearly at start-up which clusters answer and what to do about those that don't.
+async fn report_clusters(app: &App) {
+    for c in &app.config().clusters {
+        match app.executor().ping(&c.name).await {
+            Ok(()) => tracing::info!(cluster = %c.name, "cluster reachable"),
+            Err(e) => eprintln!(
+                "kubechat: cluster {:?} is not reachable right now: {e}\n  \
+                 Requests to it will fail until it is. Check `kubectl --context ... version` with the same kubeconfig.",
+                c.name
+            ),
+        }
+    }
+}
