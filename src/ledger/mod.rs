@@ -15,12 +15,13 @@
 
 pub mod chain;
 mod export;
+mod sqlite;
 mod store;
 
 use jiff::Timestamp;
 use serde::{Deserialize, Serialize};
 
-pub use export::ExportFormat;
+pub use export::{ExportFormat, ParseExportFormatError};
 pub use store::Ledger;
 
 /// What an entry records.
@@ -156,8 +157,12 @@ pub struct ChainBreak {
 /// The result of walking the whole chain.
 #[derive(Clone, Debug, PartialEq, Eq, Serialize)]
 pub struct VerifyReport {
+    /// Entries read, including any after the first break.
     pub entries: u64,
+    /// Hash of the newest entry (64 zeros if empty). Keep a copy elsewhere (an anchor): only
+    /// comparing it reveals removed newest entries or a wholly recomputed chain.
     pub head_hash: String,
+    /// The first inconsistency, if any.
     pub first_break: Option<ChainBreak>,
 }
 
@@ -176,10 +181,15 @@ pub enum LedgerError {
     Database(#[from] sqlx::Error),
     #[error("ledger entry {seq} is unreadable: {reason}")]
     Corrupt { seq: i64, reason: String },
-    #[error("unsupported ledger URL {0:?}: use sqlite://PATH or postgres://…")]
+    /// The URL (password removed) names no backend this build supports.
+    #[error("unsupported ledger URL {0:?}: use sqlite://PATH (PostgreSQL is not supported yet)")]
     UnsupportedUrl(String),
     #[error("the ledger writer has stopped")]
     WriterGone,
+    /// The transaction holding this entry failed and was rolled back; every append of the
+    /// batch gets the same cause.
+    #[error("the ledger append was rolled back: {0}")]
+    Append(#[source] std::sync::Arc<LedgerError>),
     #[error("cannot write the export: {0}")]
     Io(#[from] std::io::Error),
 }

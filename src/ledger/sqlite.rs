@@ -1,0 +1,340 @@
+//! The SQLite backend (the embedded default): connection setup, migrations, the batch insert
+//! and the queries behind [`Ledger`](super::Ledger).
+//!
+//! Invariants:
+//! - the chain head is read inside the `BEGIN IMMEDIATE` transaction that appends after it,
+//!   so two processes on one file (`kubechat serve` and `kubechat approve`) serialize on
+//!   SQLite's write lock and never fork the chain;
+//! - a batch is one transaction: all of it is committed or none of it;
+//! - what is stored is exactly the text that was hashed (time, canonical payload), so verify
+//!   hashes stored text without re-serializing;
+//! - reads that cover the whole ledger stream rows (`fetch`), in constant memory.
+
+use std::io::{BufWriter, Write};
+use std::str::FromStr;
+use std::time::Duration;
+
+use jiff::Timestamp;
+use sqlx::migrate::{Migration, MigrationType, Migrator};
+use sqlx::sqlite::{
+    SqliteConnectOptions, SqliteJournalMode, SqlitePool, SqlitePoolOptions, SqliteRow,
+    SqliteSynchronous,
+};
+use sqlx::{Row, SqlSafeStr};
+
+use super::chain::{self, Body, GENESIS_HASH, Link, Walker};
+use super::export::{self, ExportFormat};
+use super::{ALL_KINDS, Entry, EntryKind, LedgerError, NewEntry, VerifyReport};
+
+/// How long a connection waits for another process's write lock before failing.
+const BUSY_TIMEOUT: Duration = Duration::from_secs(5);
+
+/// The migrations under `migrations/sqlite`, embedded. Listed by hand because sqlx's
+/// `migrate!` macro needs sqlx's `macros` feature, which this build does not enable; a test
+/// checks that every file in the folder is listed. Versions, descriptions and checksums are
+/// the ones `migrate!` would compute, so switching to it later is seamless.
+const MIGRATIONS: &[(i64, &str, &str)] = &[(
+    1,
+    "ledger",
+    include_str!("../../migrations/sqlite/0001_ledger.sql"),
+)];
+
+fn migrator() -> Migrator {
+    Migrator::with_migrations(
+        MIGRATIONS
+            .iter()
+            .map(|&(version, description, sql)| {
+                Migration::new(
+                    version,
+                    description.into(),
+                    MigrationType::Simple,
+                    sql.into_sql_str(),
+                    false,
+                )
+            })
+            .collect(),
+    )
+}
+
+/// Opens (creating if missing) the database at `url` and brings its schema up to date.
+pub(super) async fn open(url: &str, shown_url: &str) -> Result<SqlitePool, LedgerError> {
+    let open_error = |source| LedgerError::Open {
+        url: shown_url.to_owned(),
+        source,
+    };
+    let in_memory = url.contains(":memory:") || url.contains("mode=memory");
+    let mut options = SqliteConnectOptions::from_str(url)
+        .map_err(open_error)?
+        .create_if_missing(true)
+        .busy_timeout(BUSY_TIMEOUT)
+        // Bigger row batches between SQLite's worker thread and us: faster verify and export.
+        .row_buffer_size(256);
+    let mut pool = SqlitePoolOptions::new().max_connections(4);
+    if in_memory {
+        // An in-memory database lives only while a connection to it is open: keep one.
+        pool = pool
+            .min_connections(1)
+            .idle_timeout(None)
+            .max_lifetime(None);
+    } else {
+        // WAL: readers never block the writer. FULL: a committed entry survives power loss,
+        // which matters because "executing" is written *before* the cluster is touched.
+        options = options
+            .journal_mode(SqliteJournalMode::Wal)
+            .synchronous(SqliteSynchronous::Full);
+    }
+    let pool = pool.connect_with(options).await.map_err(open_error)?;
+    migrator().run(&pool).await?;
+    Ok(pool)
+}
+
+/// Appends `batch` after the current head in one `BEGIN IMMEDIATE` transaction.
+pub(super) async fn append_batch(
+    pool: &SqlitePool,
+    batch: Vec<NewEntry>,
+) -> Result<Vec<Entry>, LedgerError> {
+    let mut tx = pool.begin_with("BEGIN IMMEDIATE").await?;
+    let head: Option<(i64, String)> =
+        sqlx::query_as("SELECT seq, hash FROM entries ORDER BY seq DESC LIMIT 1")
+            .fetch_optional(&mut *tx)
+            .await?;
+    let (mut seq, mut prev_hash) = head.unwrap_or((0, GENESIS_HASH.to_owned()));
+    let mut prev = chain::decode_hash(&prev_hash).ok_or_else(|| LedgerError::Corrupt {
+        seq,
+        reason: "its hash is not 64 lowercase hex digits, so nothing can be chained after it; \
+                 run `kubechat audit verify`"
+            .into(),
+    })?;
+    let mut stored = Vec::with_capacity(batch.len());
+    let mut scratch = Vec::with_capacity(512);
+    for entry in batch {
+        seq += 1;
+        let time = entry.time.to_string();
+        let payload = chain::canonical_json(&entry.payload);
+        let body = Body {
+            time: &time,
+            actor: &entry.actor,
+            cluster: entry.cluster.as_deref(),
+            namespace: entry.namespace.as_deref(),
+            plan_id: entry.plan_id.as_deref(),
+            kind: entry.kind.as_str(),
+            payload: &payload,
+        };
+        let raw = chain::digest(seq, &prev, &body, &mut scratch);
+        let hash = hex::encode(raw);
+        sqlx::query(
+            "INSERT INTO entries \
+             (seq, time, actor, cluster, namespace, plan_id, kind, payload, prev_hash, hash) \
+             VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?)",
+        )
+        .bind(seq)
+        .bind(&time)
+        .bind(&entry.actor)
+        .bind(&entry.cluster)
+        .bind(&entry.namespace)
+        .bind(&entry.plan_id)
+        .bind(entry.kind.as_str())
+        .bind(&payload)
+        .bind(&prev_hash)
+        .bind(&hash)
+        .execute(&mut *tx)
+        .await?;
+        prev = raw;
+        let next_prev = hash.clone();
+        stored.push(Entry {
+            seq,
+            time: entry.time,
+            actor: entry.actor,
+            cluster: entry.cluster,
+            namespace: entry.namespace,
+            plan_id: entry.plan_id,
+            kind: entry.kind,
+            payload: entry.payload,
+            prev_hash: std::mem::replace(&mut prev_hash, next_prev),
+            hash,
+        });
+    }
+    tx.commit().await?;
+    Ok(stored)
+}
+
+macro_rules! select_entries {
+    ($tail:literal) => {
+        concat!(
+            "SELECT seq, time, actor, cluster, namespace, plan_id, kind, payload, prev_hash, hash \
+             FROM entries ",
+            $tail
+        )
+    };
+}
+
+/// Polls the next row of a `fetch` stream. `poll_next` is callable on the boxed
+/// `dyn Stream` without naming the trait, which saves a dependency on `futures`.
+macro_rules! next_row {
+    ($rows:expr) => {
+        std::future::poll_fn(|cx| $rows.as_mut().poll_next(cx)).await
+    };
+}
+
+fn decode(row: &SqliteRow) -> Result<Entry, LedgerError> {
+    let seq: i64 = row.try_get(0)?;
+    let corrupt = |reason: String| LedgerError::Corrupt { seq, reason };
+    let time: &str = row.try_get(1)?;
+    let time = Timestamp::from_str(time)
+        .map_err(|e| corrupt(format!("its time {time:?} is not RFC 3339: {e}")))?;
+    let kind: &str = row.try_get(6)?;
+    let kind = EntryKind::parse(kind).ok_or_else(|| corrupt(format!("unknown kind {kind:?}")))?;
+    let payload: &str = row.try_get(7)?;
+    let payload = serde_json::from_str(payload)
+        .map_err(|e| corrupt(format!("its payload is not JSON: {e}")))?;
+    Ok(Entry {
+        seq,
+        time,
+        actor: row.try_get(2)?,
+        cluster: row.try_get(3)?,
+        namespace: row.try_get(4)?,
+        plan_id: row.try_get(5)?,
+        kind,
+        payload,
+        prev_hash: row.try_get(8)?,
+        hash: row.try_get(9)?,
+    })
+}
+
+pub(super) async fn plan_entries(
+    pool: &SqlitePool,
+    plan_id: &str,
+) -> Result<Vec<Entry>, LedgerError> {
+    let rows = sqlx::query(select_entries!("WHERE plan_id = ? ORDER BY seq"))
+        .bind(plan_id)
+        .fetch_all(pool)
+        .await?;
+    rows.iter().map(decode).collect()
+}
+
+pub(super) async fn open_plans(pool: &SqlitePool) -> Result<Vec<String>, LedgerError> {
+    let terminal: Vec<&str> = ALL_KINDS
+        .iter()
+        .filter(|k| k.is_terminal())
+        .map(|k| k.as_str())
+        .collect();
+    let terminal = serde_json::Value::from(terminal).to_string();
+    let plans = sqlx::query_scalar(
+        "SELECT plan_id FROM entries WHERE plan_id IS NOT NULL GROUP BY plan_id \
+         HAVING SUM(kind = ?1) > 0 AND SUM(kind IN (SELECT value FROM json_each(?2))) = 0 \
+         ORDER BY MIN(seq)",
+    )
+    .bind(EntryKind::Previewed.as_str())
+    .bind(terminal)
+    .fetch_all(pool)
+    .await?;
+    Ok(plans)
+}
+
+pub(super) async fn verify(pool: &SqlitePool) -> Result<VerifyReport, LedgerError> {
+    let mut walker = Walker::new();
+    let mut rows = sqlx::query(select_entries!("ORDER BY seq")).fetch(pool);
+    while let Some(row) = next_row!(rows) {
+        let row = row?;
+        walker.push(Link {
+            seq: row.try_get(0)?,
+            body: Body {
+                time: row.try_get(1)?,
+                actor: row.try_get(2)?,
+                cluster: row.try_get(3)?,
+                namespace: row.try_get(4)?,
+                plan_id: row.try_get(5)?,
+                kind: row.try_get(6)?,
+                payload: row.try_get(7)?,
+            },
+            prev_hash: row.try_get(8)?,
+            hash: row.try_get(9)?,
+        });
+    }
+    Ok(walker.finish())
+}
+
+pub(super) async fn export(
+    pool: &SqlitePool,
+    format: ExportFormat,
+    out: &mut (dyn Write + Send),
+) -> Result<u64, LedgerError> {
+    let mut out = BufWriter::with_capacity(64 * 1024, out);
+    export::write_header(format, &mut out)?;
+    let mut written = 0;
+    let mut rows = sqlx::query(select_entries!("ORDER BY seq")).fetch(pool);
+    while let Some(row) = next_row!(rows) {
+        export::write_entry(format, &decode(&row?)?, &mut out)?;
+        written += 1;
+    }
+    out.flush()?;
+    Ok(written)
+}
+
+pub(super) async fn ping(pool: &SqlitePool) -> Result<(), LedgerError> {
+    sqlx::query("SELECT 1").execute(pool).await?;
+    Ok(())
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn every_migration_file_is_embedded() {
+        let dir = concat!(env!("CARGO_MANIFEST_DIR"), "/migrations/sqlite");
+        let mut files: Vec<String> = std::fs::read_dir(dir)
+            .expect("migrations folder")
+            .map(|f| {
+                f.expect("dir entry")
+                    .file_name()
+                    .to_string_lossy()
+                    .into_owned()
+            })
+            .filter(|name| name.ends_with(".sql"))
+            .collect();
+        files.sort();
+        let listed: Vec<String> = MIGRATIONS
+            .iter()
+            .map(|(v, d, _)| format!("{v:04}_{}.sql", d.replace(' ', "_")))
+            .collect();
+        assert_eq!(files, listed, "list new migrations in MIGRATIONS");
+    }
+
+    fn entry(actor: &str) -> NewEntry {
+        NewEntry {
+            time: Timestamp::UNIX_EPOCH,
+            actor: actor.into(),
+            cluster: None,
+            namespace: None,
+            plan_id: None,
+            kind: EntryKind::Message,
+            payload: serde_json::json!({}),
+        }
+    }
+
+    #[tokio::test]
+    async fn a_failing_batch_commits_nothing() {
+        let pool = open("sqlite::memory:", "sqlite::memory:")
+            .await
+            .expect("open");
+        sqlx::query(
+            "CREATE TRIGGER poison BEFORE INSERT ON entries WHEN NEW.actor = 'poison' \
+             BEGIN SELECT RAISE(ABORT, 'refused'); END",
+        )
+        .execute(&pool)
+        .await
+        .expect("trigger");
+        let batch = vec![entry("a"), entry("poison"), entry("b")];
+        assert!(append_batch(&pool, batch).await.is_err());
+        let count: i64 = sqlx::query_scalar("SELECT count(*) FROM entries")
+            .fetch_one(&pool)
+            .await
+            .expect("count");
+        assert_eq!(count, 0, "nothing of a failed batch is committed");
+        let stored = append_batch(&pool, vec![entry("a"), entry("b")])
+            .await
+            .expect("a clean batch");
+        assert_eq!(stored.iter().map(|e| e.seq).collect::<Vec<_>>(), [1, 2]);
+    }
+}
