@@ -127,7 +127,13 @@ struct Trail {
 
 impl App {
     /// Assembles the service from its parts.
-    pub fn new(config: Config, executor: Executor, ledger: Ledger, clock: Clock, metrics: Metrics) -> App {
+    pub fn new(
+        config: Config,
+        executor: Executor,
+        ledger: Ledger,
+        clock: Clock,
+        metrics: Metrics,
+    ) -> App {
         let identities = Identities::new(&config.identities);
         App {
             inner: Arc::new(Inner {
@@ -215,7 +221,10 @@ impl App {
     /// Handles a chat message end to end (up to a posted preview for writes).
     pub async fn handle_message(&self, msg: &Inbound) -> Reply {
         let platform = msg.thread.platform;
-        telemetry::inc(&self.inner.metrics.requests, &[("platform", platform.as_str())]);
+        telemetry::inc(
+            &self.inner.metrics.requests,
+            &[("platform", platform.as_str())],
+        );
         let actor = identity::actor(platform, &msg.user);
         let mut trail = Trail { ids: Vec::new() };
         let logged = self
@@ -238,14 +247,25 @@ impl App {
                 let _ = self
                     .record(
                         &mut trail,
-                        self.entry(EntryKind::Denied, &actor, None, json!({"reason": "unknown user"})),
+                        self.entry(
+                            EntryKind::Denied,
+                            &actor,
+                            None,
+                            json!({"reason": "unknown user"}),
+                        ),
                     )
                     .await;
                 return finish(Reply::new(Status::Denied, text), trail);
             }
         };
         let (cluster, namespace) = self.context(&msg.thread);
-        let clusters: Vec<String> = self.inner.config.clusters.iter().map(|c| c.name.clone()).collect();
+        let clusters: Vec<String> = self
+            .inner
+            .config
+            .clusters
+            .iter()
+            .map(|c| c.name.clone())
+            .collect();
         let last = self.last_target(&msg.thread);
         let ctx = PlanContext {
             cluster: &cluster,
@@ -266,7 +286,9 @@ impl App {
             }
         };
         self.remember_target(&msg.thread, &plan);
-        let reply = self.handle_plan(msg, &person, plan, logged, &mut trail).await;
+        let reply = self
+            .handle_plan(msg, &person, plan, logged, &mut trail)
+            .await;
         finish(reply, trail)
     }
 
@@ -308,14 +330,21 @@ impl App {
                 ),
             )
             .await;
-        let ttl = jiff::SignedDuration::from_mins(i64::from(self.inner.config.defaults.preview_ttl_minutes));
+        let ttl = jiff::SignedDuration::from_mins(i64::from(
+            self.inner.config.defaults.preview_ttl_minutes,
+        ));
         match policy::decide(&plan, cluster_cfg, ttl) {
             PolicyVerdict::Allow => with_plan(self.answer(person, &plan_id, &plan, trail).await),
             PolicyVerdict::Deny(reason) => {
                 let _ = self
                     .record(
                         trail,
-                        self.entry(EntryKind::Denied, &actor, Some((&plan_id, &plan)), json!({"reason": reason})),
+                        self.entry(
+                            EntryKind::Denied,
+                            &actor,
+                            Some((&plan_id, &plan)),
+                            json!({"reason": reason}),
+                        ),
                     )
                     .await;
                 with_plan(Reply::new(Status::Denied, reason))
@@ -336,7 +365,12 @@ impl App {
                 if self
                     .record(
                         trail,
-                        self.entry(EntryKind::Previewed, &actor, Some((&plan_id, &plan)), payload),
+                        self.entry(
+                            EntryKind::Previewed,
+                            &actor,
+                            Some((&plan_id, &plan)),
+                            payload,
+                        ),
                     )
                     .await
                     .is_err()
@@ -351,7 +385,13 @@ impl App {
     }
 
     /// Runs a read plan and answers.
-    async fn answer(&self, person: &Person, plan_id: &str, plan: &Plan, trail: &mut Trail) -> Reply {
+    async fn answer(
+        &self,
+        person: &Person,
+        plan_id: &str,
+        plan: &Plan,
+        trail: &mut Trail,
+    ) -> Reply {
         let who = Impersonation {
             subject: person.subject.clone(),
             plan_id: plan_id.to_string(),
@@ -414,7 +454,12 @@ impl App {
         let mut versions = Vec::new();
         for action in &plan.actions {
             let refuse = |status, text: String| Reply::new(status, text);
-            match self.inner.executor.preview(&plan.cluster, &who, action).await {
+            match self
+                .inner
+                .executor
+                .preview(&plan.cluster, &who, action)
+                .await
+            {
                 Ok(p) if !p.allowed => {
                     let text = format!(
                         "{} may not {}: {}. Ask for a role that allows it (for example `edit` on the namespace), or ask someone who has it.",
@@ -492,7 +537,11 @@ impl App {
 
     /// "You are in #payments-prod-eu; this targets cluster staging-us."
     fn context_warnings(&self, msg: &Inbound, plan: &Plan) -> Vec<String> {
-        let Some(lock) = self.inner.config.channel(msg.thread.platform, &msg.thread.channel) else {
+        let Some(lock) = self
+            .inner
+            .config
+            .channel(msg.thread.platform, &msg.thread.channel)
+        else {
             return Vec::new();
         };
         let name = lock.name.clone().unwrap_or_else(|| lock.channel.clone());
@@ -532,7 +581,10 @@ impl App {
             }
         };
         let Some(state) = approval::fold(&d.plan_id, &entries) else {
-            let mut r = Reply::new(Status::Error, format!("There is no preview with plan id {}.", d.plan_id));
+            let mut r = Reply::new(
+                Status::Error,
+                format!("There is no preview with plan id {}.", d.plan_id),
+            );
             r.ephemeral = true;
             return finish(r, trail);
         };
@@ -565,7 +617,9 @@ impl App {
         let now = self.inner.clock.now();
         let checked = match d.verdict {
             Verdict::Abort => approval::check_abort(&state, now).map(|()| None),
-            Verdict::Approve => approval::check_approval(&state, &person, d.plan_hash.as_deref(), now).map(Some),
+            Verdict::Approve => {
+                approval::check_approval(&state, &person, d.plan_hash.as_deref(), now).map(Some)
+            }
         };
         let progress = match checked {
             Ok(p) => p,
@@ -581,12 +635,21 @@ impl App {
         self.count_decision(verdict, "accepted");
         let reply = match progress {
             None => self.abort(&state, &person, &d.event_id, &mut trail).await,
-            Some(progress) => self.approve(state.clone(), &person, &d.event_id, progress, &mut trail).await,
+            Some(progress) => {
+                self.approve(state.clone(), &person, &d.event_id, progress, &mut trail)
+                    .await
+            }
         };
         finish(with_state(reply, &state), trail)
     }
 
-    async fn abort(&self, state: &PlanState, person: &Person, event_id: &str, trail: &mut Trail) -> Reply {
+    async fn abort(
+        &self,
+        state: &PlanState,
+        person: &Person,
+        event_id: &str,
+        trail: &mut Trail,
+    ) -> Reply {
         let plan = &state.record.plan;
         let entry = self.entry(
             EntryKind::Aborted,
@@ -643,8 +706,16 @@ impl App {
     async fn execute(&self, state: &PlanState, trail: &mut Trail) -> Reply {
         let rec = &state.record;
         let plan = &rec.plan;
-        let approvers: Vec<String> = state.approvals.iter().map(|a| a.approver.subject.user.clone()).collect();
-        let by: Vec<String> = state.approvals.iter().map(|a| a.approver.chat_user.clone()).collect();
+        let approvers: Vec<String> = state
+            .approvals
+            .iter()
+            .map(|a| a.approver.subject.user.clone())
+            .collect();
+        let by: Vec<String> = state
+            .approvals
+            .iter()
+            .map(|a| a.approver.chat_user.clone())
+            .collect();
         let who = Impersonation {
             subject: rec.requester.subject.clone(),
             plan_id: state.plan_id.clone(),
@@ -663,7 +734,12 @@ impl App {
         let mut done = Vec::new();
         for (i, action) in plan.actions.iter().enumerate() {
             let version = rec.versions.get(i).and_then(|v| v.as_deref());
-            match self.inner.executor.execute(&plan.cluster, &who, action, version).await {
+            match self
+                .inner
+                .executor
+                .execute(&plan.cluster, &who, action, version)
+                .await
+            {
                 Ok(text) => done.push(text),
                 Err(e) => {
                     let text = e.to_string();
@@ -682,7 +758,10 @@ impl App {
                     telemetry::inc(&self.inner.metrics.executions, &[("result", "failed")]);
                     let mut reply = format!("Approved by {}, but it failed: {text}", by.join(", "));
                     if !done.is_empty() {
-                        reply.push_str(&format!("\nAlready done before the failure:\n{}", done.join("\n")));
+                        reply.push_str(&format!(
+                            "\nAlready done before the failure:\n{}",
+                            done.join("\n")
+                        ));
                     }
                     return Reply::new(Status::Failed, reply);
                 }
@@ -715,7 +794,9 @@ impl App {
         let _guard = lock.lock().await;
         let entries = self.inner.ledger.plan_entries(plan_id).await.ok()?;
         let state = approval::fold(plan_id, &entries)?;
-        if state.stage != approval::Stage::Pending || self.inner.clock.now() < state.record.expires_at {
+        if state.stage != approval::Stage::Pending
+            || self.inner.clock.now() < state.record.expires_at
+        {
             return None;
         }
         let mut trail = Trail { ids: Vec::new() };
@@ -735,7 +816,10 @@ impl App {
                 state.record.expires_at
             ),
         );
-        Some((state.record.thread.clone(), finish(with_state(reply, &state), trail)))
+        Some((
+            state.record.thread.clone(),
+            finish(with_state(reply, &state), trail),
+        ))
     }
 
     /// Plans still waiting for decisions, with their expiry (for timers after a restart).
@@ -763,7 +847,11 @@ impl App {
     }
 
     fn plan_lock(&self, plan_id: &str) -> Arc<tokio::sync::Mutex<()>> {
-        let mut map = self.inner.deciding.lock().unwrap_or_else(|p| p.into_inner());
+        let mut map = self
+            .inner
+            .deciding
+            .lock()
+            .unwrap_or_else(|p| p.into_inner());
         map.retain(|_, l| Arc::strong_count(l) > 1);
         map.entry(plan_id.to_string()).or_default().clone()
     }

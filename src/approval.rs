@@ -176,7 +176,10 @@ pub fn check_abort(state: &PlanState, now: Timestamp) -> Result<(), Refusal> {
 
 fn check_open(state: &PlanState, now: Timestamp) -> Result<(), Refusal> {
     if state.stage != Stage::Pending {
-        return Err(Refusal::NotPending(state.plan_id.clone(), state.stage.word()));
+        return Err(Refusal::NotPending(
+            state.plan_id.clone(),
+            state.stage.word(),
+        ));
     }
     if now >= state.record.expires_at {
         return Err(Refusal::Expired(

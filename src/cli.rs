@@ -191,7 +191,9 @@ pub async fn run(cli: Cli) -> anyhow::Result<i32> {
         }
         Command::Audit { command } => audit(config, command).await,
         Command::Serve => crate::serve::serve(build(config).await?).await.map(|()| 0),
-        Command::Chat { user } => crate::serve::chat(build(config).await?, user).await.map(|()| 0),
+        Command::Chat { user } => crate::serve::chat(build(config).await?, user)
+            .await
+            .map(|()| 0),
         Command::Ask {
             text,
             user,

@@ -30,9 +30,11 @@ impl Clock {
 
     /// The current time.
     pub fn now(&self) -> Timestamp {
-        let elapsed = SignedDuration::try_from(self.base_instant.elapsed())
-            .unwrap_or(SignedDuration::MAX);
-        self.base_wall.saturating_add(elapsed).unwrap_or(self.base_wall)
+        let elapsed =
+            SignedDuration::try_from(self.base_instant.elapsed()).unwrap_or(SignedDuration::MAX);
+        self.base_wall
+            .saturating_add(elapsed)
+            .unwrap_or(self.base_wall)
     }
 
     /// How long until `at` (zero if it has passed), as a tokio deadline.

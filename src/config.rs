@@ -200,7 +200,9 @@ impl Config {
     /// The configuration used when no file is given: one cluster from the kubeconfig's
     /// current context, SQLite ledger, console only, no identities mapped.
     pub fn builtin() -> Config {
-        Config::parse("").expect("the empty config is valid").with_env()
+        Config::parse("")
+            .expect("the empty config is valid")
+            .with_env()
     }
 
     /// Parses and validates TOML text.
@@ -393,7 +395,8 @@ mod tests {
 
     #[test]
     fn check_config_output_hides_passwords() {
-        let c = Config::parse("[ledger]\nurl = \"postgres://kc:hunter2@db:5432/kc\"\n").expect("valid");
+        let c =
+            Config::parse("[ledger]\nurl = \"postgres://kc:hunter2@db:5432/kc\"\n").expect("valid");
         let shown = c.redacted();
         assert!(!shown.contains("hunter2"), "{shown}");
         assert!(shown.contains("postgres://kc:***@db:5432/kc"), "{shown}");

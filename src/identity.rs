@@ -113,7 +113,9 @@ mod tests {
 
     #[test]
     fn the_same_id_on_another_platform_is_unknown() {
-        let err = ids().resolve(Platform::Matrix, "U1").expect_err("not mapped");
+        let err = ids()
+            .resolve(Platform::Matrix, "U1")
+            .expect_err("not mapped");
         assert!(err.to_string().contains("matrix user `U1`"));
         assert!(err.to_string().contains("[[identities]]"));
     }

@@ -124,7 +124,10 @@ mod tests {
             lookup("deployments.apps").map(|k| k.resource),
             Some("deployments")
         );
-        assert_eq!(lookup("crds").map(|k| k.resource), Some("customresourcedefinitions"));
+        assert_eq!(
+            lookup("crds").map(|k| k.resource),
+            Some("customresourcedefinitions")
+        );
         assert_eq!(lookup("widgets"), None);
     }
 

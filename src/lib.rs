@@ -14,8 +14,8 @@
 pub mod actions;
 pub mod app;
 pub mod approval;
-pub mod clock;
 pub mod cli;
+pub mod clock;
 pub mod config;
 pub mod executor;
 pub mod identity;
@@ -26,7 +26,7 @@ pub mod policy;
 pub mod preview;
 pub mod redact;
 pub mod serve;
-pub mod suggest;
 pub mod shutdown;
+pub mod suggest;
 pub mod telemetry;
 pub mod web;

@@ -138,12 +138,18 @@ mod tests {
     #[test]
     fn credential_patterns_in_text_are_masked() {
         for (input, secret) in [
-            ("Authorization: Bearer abcdefghijklmnop123", "abcdefghijklmnop123"),
+            (
+                "Authorization: Bearer abcdefghijklmnop123",
+                "abcdefghijklmnop123",
+            ),
             ("password=hunter2 user=bob", "hunter2"),
             ("DB_PASSWORD: \"s3cr3t!\"", "s3cr3t!"),
             ("token xoxb-1234567890-abcdefghij", "xoxb-1234567890"),
             ("key AKIAIOSFODNN7EXAMPLE here", "AKIAIOSFODNN7EXAMPLE"),
-            ("jwt eyJhbGciOi.eyJzdWIiOi.SflKxwRJSM", "eyJhbGciOi.eyJzdWIiOi"),
+            (
+                "jwt eyJhbGciOi.eyJzdWIiOi.SflKxwRJSM",
+                "eyJhbGciOi.eyJzdWIiOi",
+            ),
         ] {
             let out = text(input);
             assert!(!out.contains(secret), "{input} -> {out}");

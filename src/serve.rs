@@ -51,7 +51,9 @@ pub async fn chat(app: App, user: String) -> anyhow::Result<()> {
     let (_tx, shutdown) = crate::shutdown::on_signal();
     let (events_tx, events_rx) = mpsc::channel(64);
     let (adapter, core) = link(Platform::Console, events_tx);
-    eprintln!("kubechat chat as {user}: type a request, `approve ID`, `abort ID`, `/as NAME`, `/quit`.");
+    eprintln!(
+        "kubechat chat as {user}: type a request, `approve ID`, `abort ID`, `/as NAME`, `/quit`."
+    );
     let loop_task = tokio::spawn(app::run(app, events_rx, vec![core], shutdown));
     let input = BufReader::new(tokio::io::stdin());
     kubechat_console::run(user, adapter, input, tokio::io::stdout())

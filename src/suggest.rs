@@ -14,7 +14,11 @@ pub fn close_names<'a>(wanted: &str, candidates: impl IntoIterator<Item = &'a st
         .collect();
     scored.sort();
     scored.dedup();
-    scored.into_iter().take(3).map(|(_, c)| c.to_string()).collect()
+    scored
+        .into_iter()
+        .take(3)
+        .map(|(_, c)| c.to_string())
+        .collect()
 }
 
 #[cfg(test)]

@@ -40,7 +40,11 @@ impl Default for Metrics {
         registry.register("requests", "Chat requests received", requests.clone());
         registry.register("plans", "Plans made, by planner", plans.clone());
         registry.register("decisions", "Approve/abort decisions", decisions.clone());
-        registry.register("executions", "Write executions, by result", executions.clone());
+        registry.register(
+            "executions",
+            "Write executions, by result",
+            executions.clone(),
+        );
         registry.register(
             "ledger_append_seconds",
             "Ledger append latency",

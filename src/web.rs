@@ -37,7 +37,10 @@ async fn readyz(State(app): State<App>) -> impl IntoResponse {
     if problems.is_empty() {
         (StatusCode::OK, "ready\n".to_string())
     } else {
-        (StatusCode::SERVICE_UNAVAILABLE, format!("{}\n", problems.join("\n")))
+        (
+            StatusCode::SERVICE_UNAVAILABLE,
+            format!("{}\n", problems.join("\n")),
+        )
     }
 }
 

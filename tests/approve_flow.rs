@@ -11,7 +11,9 @@ use kubechat::ledger::{EntryKind, Ledger};
 use kubechat::telemetry::Metrics;
 use kubechat_chat::{Decision, Inbound, Platform, ThreadRef, Verdict};
 use serde_json::{Value, json};
-use wiremock::matchers::{body_partial_json, header, method, path, query_param, query_param_is_missing};
+use wiremock::matchers::{
+    body_partial_json, header, method, path, query_param, query_param_is_missing,
+};
 use wiremock::{Mock, MockServer, ResponseTemplate};
 
 const DEPLOY: &str = "/apis/apps/v1/namespaces/prod/deployments/payment-api";
@@ -133,7 +135,9 @@ async fn mount_alice_scale(server: &MockServer, allowed: bool) {
         .await;
     as_alice()
         .and(method("POST"))
-        .and(path("/apis/authorization.k8s.io/v1/selfsubjectaccessreviews"))
+        .and(path(
+            "/apis/authorization.k8s.io/v1/selfsubjectaccessreviews",
+        ))
         .and(body_partial_json(json!({"spec": {"resourceAttributes": {
             "verb": "patch", "group": "apps", "resource": "deployments",
             "namespace": "prod", "name": "payment-api"}}})))
@@ -155,7 +159,9 @@ async fn mount_alice_scale(server: &MockServer, allowed: bool) {
         .and(query_param_is_missing("dryRun"))
         .and(query_param("fieldManager", "kubechat"))
         .and(header(APPROVERS_EXTRA, "bob@example.com"))
-        .and(body_partial_json(json!({"spec": {"replicas": 5}, "metadata": {"resourceVersion": "100"}})))
+        .and(body_partial_json(
+            json!({"spec": {"replicas": 5}, "metadata": {"resourceVersion": "100"}}),
+        ))
         .respond_with(ResponseTemplate::new(200).set_body_json(deployment(5, "101")))
         .expect(1)
         .mount(server)
@@ -177,30 +183,60 @@ async fn alice_asks_bob_approves_deployment_scaled_as_alice_and_ledger_tells_the
     let h = harness().await;
     mount_alice_scale(&h.server, true).await;
 
-    let preview = h.app.handle_message(&says("alice", "scale payment-api to 5")).await;
+    let preview = h
+        .app
+        .handle_message(&says("alice", "scale payment-api to 5"))
+        .await;
     assert_eq!(preview.status, Status::Preview, "{}", preview.reply);
     assert_eq!(
         preview.kubectl,
         vec!["kubectl scale deployment/payment-api -n prod --replicas=5"]
     );
     let card = preview.card.clone().expect("preview card");
-    assert!(card.diff.contains("-  replicas: 3") && card.diff.contains("+  replicas: 5"), "{}", card.diff);
-    assert!(!card.diff.contains("managedFields"), "noise stripped: {}", card.diff);
-    assert!(card.checks.iter().any(|c| c.contains("RBAC allows")), "{:?}", card.checks);
-    assert!(card.checks.iter().any(|c| c.contains("replicas 3 → 5")), "{:?}", card.checks);
+    assert!(
+        card.diff.contains("-  replicas: 3") && card.diff.contains("+  replicas: 5"),
+        "{}",
+        card.diff
+    );
+    assert!(
+        !card.diff.contains("managedFields"),
+        "noise stripped: {}",
+        card.diff
+    );
+    assert!(
+        card.checks.iter().any(|c| c.contains("RBAC allows")),
+        "{:?}",
+        card.checks
+    );
+    assert!(
+        card.checks.iter().any(|c| c.contains("replicas 3 → 5")),
+        "{:?}",
+        card.checks
+    );
     let plan_id = preview.plan_id.clone().expect("plan id");
 
     // Nothing but reads and dry runs so far, all carrying the plan id.
     let requests = h.server.received_requests().await.expect("recording");
     assert_eq!(requests.len(), 3, "get, access review, dry run");
     for r in &requests {
-        assert_eq!(r.headers.get(PLAN_EXTRA).and_then(|v| v.to_str().ok()), Some(plan_id.as_str()));
-        assert!(r.headers.get(APPROVERS_EXTRA).is_none(), "no approvers before approval");
+        assert_eq!(
+            r.headers.get(PLAN_EXTRA).and_then(|v| v.to_str().ok()),
+            Some(plan_id.as_str())
+        );
+        assert!(
+            r.headers.get(APPROVERS_EXTRA).is_none(),
+            "no approvers before approval"
+        );
     }
 
     let done = h
         .app
-        .decide(&decision("bob", &plan_id, Some(card.plan_hash.clone()), Verdict::Approve))
+        .decide(&decision(
+            "bob",
+            &plan_id,
+            Some(card.plan_hash.clone()),
+            Verdict::Approve,
+        ))
         .await;
     assert_eq!(done.status, Status::Executed, "{}", done.reply);
     assert!(done.reply.contains("Approved by bob"), "{}", done.reply);
@@ -222,20 +258,40 @@ async fn alice_asks_bob_approves_deployment_scaled_as_alice_and_ledger_tells_the
 #[tokio::test]
 async fn an_unknown_user_is_refused_politely_and_the_cluster_is_never_called() {
     let h = harness().await;
-    let reply = h.app.handle_message(&says("mallory", "scale payment-api to 5")).await;
+    let reply = h
+        .app
+        .handle_message(&says("mallory", "scale payment-api to 5"))
+        .await;
     assert_eq!(reply.status, Status::Denied);
-    assert!(reply.reply.contains("don't know who you are"), "{}", reply.reply);
+    assert!(
+        reply.reply.contains("don't know who you are"),
+        "{}",
+        reply.reply
+    );
     assert!(reply.reply.contains("[[identities]]"), "{}", reply.reply);
-    assert!(h.server.received_requests().await.expect("recording").is_empty());
+    assert!(
+        h.server
+            .received_requests()
+            .await
+            .expect("recording")
+            .is_empty()
+    );
 }
 
 #[tokio::test]
 async fn rbac_denial_at_preview_names_the_missing_permission_and_offers_no_approval() {
     let h = harness().await;
     mount_alice_scale(&h.server, false).await;
-    let reply = h.app.handle_message(&says("alice", "scale payment-api to 5")).await;
+    let reply = h
+        .app
+        .handle_message(&says("alice", "scale payment-api to 5"))
+        .await;
     assert_eq!(reply.status, Status::Denied, "{}", reply.reply);
-    assert!(reply.reply.contains("may not patch deployments in prod"), "{}", reply.reply);
+    assert!(
+        reply.reply.contains("may not patch deployments in prod"),
+        "{}",
+        reply.reply
+    );
     assert!(reply.card.is_none());
     let plan_id = reply.plan_id.expect("plan id");
     assert_eq!(
@@ -249,16 +305,28 @@ async fn rbac_denial_at_preview_names_the_missing_permission_and_offers_no_appro
 async fn a_stale_plan_hash_or_an_abort_means_nothing_runs() {
     let h = harness().await;
     mount_alice_scale(&h.server, true).await;
-    let preview = h.app.handle_message(&says("alice", "scale payment-api to 5")).await;
+    let preview = h
+        .app
+        .handle_message(&says("alice", "scale payment-api to 5"))
+        .await;
     let plan_id = preview.plan_id.clone().expect("plan id");
 
     let stale = h
         .app
-        .decide(&decision("bob", &plan_id, Some("0".repeat(64)), Verdict::Approve))
+        .decide(&decision(
+            "bob",
+            &plan_id,
+            Some("0".repeat(64)),
+            Verdict::Approve,
+        ))
         .await;
     assert_eq!(stale.status, Status::Denied);
     assert!(stale.ephemeral);
-    assert!(stale.reply.contains("changed since the preview"), "{}", stale.reply);
+    assert!(
+        stale.reply.contains("changed since the preview"),
+        "{}",
+        stale.reply
+    );
 
     let mut abort = decision("alice", &plan_id, None, Verdict::Abort);
     abort.event_id = "abort-1".into();
@@ -288,7 +356,10 @@ async fn a_stale_plan_hash_or_an_abort_means_nothing_runs() {
 async fn a_retried_click_is_one_decision() {
     let h = harness().await;
     mount_alice_scale(&h.server, true).await;
-    let preview = h.app.handle_message(&says("alice", "scale payment-api to 5")).await;
+    let preview = h
+        .app
+        .handle_message(&says("alice", "scale payment-api to 5"))
+        .await;
     let plan_id = preview.plan_id.clone().expect("plan id");
     let click = decision("bob", &plan_id, None, Verdict::Approve);
     assert_eq!(h.app.decide(&click).await.status, Status::Executed);
@@ -301,7 +372,10 @@ async fn a_retried_click_is_one_decision() {
 async fn a_preview_expires_and_cannot_be_approved_afterwards() {
     let h = harness().await;
     mount_alice_scale(&h.server, true).await;
-    let preview = h.app.handle_message(&says("alice", "scale payment-api to 5")).await;
+    let preview = h
+        .app
+        .handle_message(&says("alice", "scale payment-api to 5"))
+        .await;
     let plan_id = preview.plan_id.clone().expect("plan id");
     assert!(h.app.expire(&plan_id).await.is_none(), "not due yet");
 
@@ -311,15 +385,23 @@ async fn a_preview_expires_and_cannot_be_approved_afterwards() {
     let kube_config = kube::Config::new(h.server.uri().parse().expect("uri"));
     let app = App::new(
         Config::parse(CONFIG).expect("config"),
-        Executor::new(vec![ClusterConn::new("prod-eu", kube_config).expect("client")]),
+        Executor::new(vec![
+            ClusterConn::new("prod-eu", kube_config).expect("client"),
+        ]),
         h.ledger.clone(),
         Clock::starting_at(later),
         Metrics::default(),
     );
-    assert_eq!(app.pending().await.len(), 1, "the pending preview survives a restart");
+    assert_eq!(
+        app.pending().await.len(),
+        1,
+        "the pending preview survives a restart"
+    );
     let (_, expired) = app.expire(&plan_id).await.expect("expired");
     assert_eq!(expired.status, Status::Expired);
-    let late = app.decide(&decision("bob", &plan_id, None, Verdict::Approve)).await;
+    let late = app
+        .decide(&decision("bob", &plan_id, None, Verdict::Approve))
+        .await;
     assert_eq!(late.status, Status::Denied);
     assert!(late.reply.contains("expired"), "{}", late.reply);
     assert!(app.pending().await.is_empty());

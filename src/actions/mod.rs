@@ -202,15 +202,9 @@ pub enum Action {
         scope: Scope,
     },
     /// `kubectl rollout status`.
-    RolloutStatus {
-        target: Workload,
-        namespace: String,
-    },
+    RolloutStatus { target: Workload, namespace: String },
     /// `kubectl rollout history`.
-    RolloutHistory {
-        target: Workload,
-        namespace: String,
-    },
+    RolloutHistory { target: Workload, namespace: String },
     /// `kubectl scale --replicas`.
     Scale {
         target: Workload,
@@ -218,10 +212,7 @@ pub enum Action {
         replicas: u32,
     },
     /// `kubectl rollout restart` (sets the restartedAt annotation on the pod template).
-    RolloutRestart {
-        target: Workload,
-        namespace: String,
-    },
+    RolloutRestart { target: Workload, namespace: String },
     /// `kubectl rollout undo [--to-revision]`.
     RolloutUndo {
         target: Workload,
@@ -432,9 +423,7 @@ impl Action {
                 name,
                 namespace,
             } => format!("describe {resource} {name}{}", ns(namespace)),
-            Logs {
-                pod, namespace, ..
-            } => format!("show logs of pod {pod} in {namespace}"),
+            Logs { pod, namespace, .. } => format!("show logs of pod {pod} in {namespace}"),
             Events { scope: s, object } => match object {
                 Some(o) => format!("show events of {} {}{}", o.resource, o.name, scope(s)),
                 None => format!("show events{}", scope(s)),
@@ -458,7 +447,10 @@ impl Action {
                 ..
             } => format!("check whether you can {verb} {resource}{}", scope(s)),
             RolloutStatus { target, namespace } => {
-                format!("show rollout status of {} {} in {namespace}", target.kind, target.name)
+                format!(
+                    "show rollout status of {} {} in {namespace}",
+                    target.kind, target.name
+                )
             }
             RolloutHistory { target, namespace } => format!(
                 "show rollout history of {} {} in {namespace}",
@@ -515,7 +507,12 @@ impl Action {
             } => format!("label {} {}{}", target.resource, target.name, ns(namespace)),
             Annotate {
                 target, namespace, ..
-            } => format!("annotate {} {}{}", target.resource, target.name, ns(namespace)),
+            } => format!(
+                "annotate {} {}{}",
+                target.resource,
+                target.name,
+                ns(namespace)
+            ),
             Apply {
                 manifest,
                 namespace,

@@ -19,7 +19,10 @@ pub async fn run(
     links: Vec<CoreLink>,
     mut shutdown: watch::Receiver<bool>,
 ) {
-    let outboxes: Outboxes = links.into_iter().map(|l| (l.platform, l.outbound)).collect();
+    let outboxes: Outboxes = links
+        .into_iter()
+        .map(|l| (l.platform, l.outbound))
+        .collect();
     for (plan_id, at) in app.pending().await {
         schedule_expiry(&app, &outboxes, plan_id, at);
     }

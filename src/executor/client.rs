@@ -153,7 +153,9 @@ impl ClusterConn {
         let mut http = HttpConnector::new();
         http.enforce_http(false);
         http.set_connect_timeout(Some(Duration::from_secs(5)));
-        let https = config.rustls_https_connector_with_connector(http).map_err(err)?;
+        let https = config
+            .rustls_https_connector_with_connector(http)
+            .map_err(err)?;
         let hyper = hyper_util::client::legacy::Client::builder(TokioExecutor::new()).build(https);
         let service = ServiceBuilder::new()
             .layer(config.base_uri_layer())

@@ -49,7 +49,11 @@ fn pod_containers(pod: &Pod) -> usize {
 }
 
 /// Diagnoses the pods named `name` (exact) or belonging to a workload called `name`.
-pub async fn diagnose(client: &kube::Client, name: &str, namespace: &str) -> Result<String, ExecError> {
+pub async fn diagnose(
+    client: &kube::Client,
+    name: &str,
+    namespace: &str,
+) -> Result<String, ExecError> {
     let api: Api<Pod> = Api::namespaced(client.clone(), namespace);
     let target = Target {
         verb: "list".into(),
@@ -75,7 +79,11 @@ pub async fn diagnose(client: &kube::Client, name: &str, namespace: &str) -> Res
         })
         .collect();
     if pods.is_empty() {
-        let names: Vec<String> = list.items.iter().filter_map(|p| p.metadata.name.clone()).collect();
+        let names: Vec<String> = list
+            .items
+            .iter()
+            .filter_map(|p| p.metadata.name.clone())
+            .collect();
         return Err(ExecError::NotFound {
             resource: "pods".into(),
             name: name.into(),
@@ -103,7 +111,11 @@ pub async fn diagnose(client: &kube::Client, name: &str, namespace: &str) -> Res
     )
     .await?;
     let cause = likely_cause(worst, &health, &events);
-    let mut out = format!("{cause}\n\nEvidence (pod {pod_name} in {namespace}, {} of {} matching pods unhealthy):\n", pods.iter().filter(|p| !pod_health(p).healthy).count(), pods.len());
+    let mut out = format!(
+        "{cause}\n\nEvidence (pod {pod_name} in {namespace}, {} of {} matching pods unhealthy):\n",
+        pods.iter().filter(|p| !pod_health(p).healthy).count(),
+        pods.len()
+    );
     out.push_str(&format!(
         "- status {}, ready {}, restarts {}\n",
         health.status, health.ready, health.restarts
@@ -131,7 +143,11 @@ fn container_state(c: &ContainerStatus) -> String {
             w.message.map(|m| format!(": {m}")).unwrap_or_default()
         )
     } else if let Some(t) = state.terminated {
-        format!("terminated ({}, exit code {})", t.reason.unwrap_or_default(), t.exit_code)
+        format!(
+            "terminated ({}, exit code {})",
+            t.reason.unwrap_or_default(),
+            t.exit_code
+        )
     } else if state.running.is_some() {
         "running".into()
     } else {
@@ -163,32 +179,55 @@ fn likely_cause(pod: &Pod, health: &super::diagnose::Health, events: &str) -> St
     for c in &statuses {
         let last = c.last_state.as_ref().and_then(|s| s.terminated.as_ref());
         if last.and_then(|t| t.reason.as_deref()) == Some("OOMKilled") {
-            return format!("Likely cause: container {} in {name} runs out of memory (OOMKilled); raise its memory limit or find the leak.", c.name);
+            return format!(
+                "Likely cause: container {} in {name} runs out of memory (OOMKilled); raise its memory limit or find the leak.",
+                c.name
+            );
         }
         if let Some(w) = c.state.as_ref().and_then(|s| s.waiting.as_ref()) {
             match w.reason.as_deref() {
                 Some("CrashLoopBackOff") => {
                     let code = last.map(|t| t.exit_code).unwrap_or_default();
-                    return format!("Likely cause: container {} in {name} keeps crashing (exit code {code}, {} restarts); its logs with --previous show why.", c.name, c.restart_count);
+                    return format!(
+                        "Likely cause: container {} in {name} keeps crashing (exit code {code}, {} restarts); its logs with --previous show why.",
+                        c.name, c.restart_count
+                    );
                 }
                 Some("ImagePullBackOff" | "ErrImagePull" | "InvalidImageName") => {
-                    return format!("Likely cause: the image of container {} in {name} cannot be pulled ({}): check the image name, tag and pull secret.", c.name, w.reason.clone().unwrap_or_default());
+                    return format!(
+                        "Likely cause: the image of container {} in {name} cannot be pulled ({}): check the image name, tag and pull secret.",
+                        c.name,
+                        w.reason.clone().unwrap_or_default()
+                    );
                 }
                 Some("CreateContainerConfigError") => {
-                    return format!("Likely cause: container {} in {name} refers to a missing ConfigMap, Secret or key.", c.name);
+                    return format!(
+                        "Likely cause: container {} in {name} refers to a missing ConfigMap, Secret or key.",
+                        c.name
+                    );
                 }
                 _ => {}
             }
         }
     }
     if events.contains("FailedScheduling") {
-        return format!("Likely cause: {name} cannot be scheduled: no node fits it (see the FailedScheduling event below).");
+        return format!(
+            "Likely cause: {name} cannot be scheduled: no node fits it (see the FailedScheduling event below)."
+        );
     }
     if health.status == "Pending" {
-        return format!("Likely cause: {name} is Pending and not yet running; see the events below.");
+        return format!(
+            "Likely cause: {name} is Pending and not yet running; see the events below."
+        );
     }
     if health.healthy {
-        return format!("{name} looks healthy right now (ready {}, {} restarts).", health.ready, health.restarts);
+        return format!(
+            "{name} looks healthy right now (ready {}, {} restarts).",
+            health.ready, health.restarts
+        );
     }
-    format!("{name} is not healthy ({}); the evidence below is all I found.", health.status)
+    format!(
+        "{name} is not healthy ({}); the evidence below is all I found.",
+        health.status
+    )
 }

@@ -153,7 +153,9 @@ impl Target {
 /// Why an action could not be run, in words a chat user can act on.
 #[derive(Debug, thiserror::Error)]
 pub enum ExecError {
-    #[error("kubechat has no connection to cluster {cluster:?}; ask an admin to add it to the config")]
+    #[error(
+        "kubechat has no connection to cluster {cluster:?}; ask an admin to add it to the config"
+    )]
     NoCluster { cluster: String },
     #[error("{}", not_found_text(.resource, .name, .namespace, .suggestions))]
     NotFound {
@@ -162,7 +164,9 @@ pub enum ExecError {
         namespace: Option<String>,
         suggestions: Vec<String>,
     },
-    #[error("you may not {verb} {resource} {where_}: {message}. Ask for a role that allows it (for example `edit` on the namespace) or ask someone who has it")]
+    #[error(
+        "you may not {verb} {resource} {where_}: {message}. Ask for a role that allows it (for example `edit` on the namespace) or ask someone who has it"
+    )]
     Forbidden {
         verb: String,
         resource: String,
@@ -175,7 +179,9 @@ pub enum ExecError {
     Changed(String),
     #[error("conflict: {0}. Someone else changed it at the same time; ask again")]
     Conflict(String),
-    #[error("cannot reach cluster {cluster}: {detail}. Check that the API server is up and reachable from kubechat")]
+    #[error(
+        "cannot reach cluster {cluster}: {detail}. Check that the API server is up and reachable from kubechat"
+    )]
     Unreachable { cluster: String, detail: String },
     #[error("I don't know the resource kind {0:?} on this cluster (not found by API discovery)")]
     UnknownKind(String),
@@ -203,7 +209,10 @@ fn not_found_text(
     match suggestions {
         [] => format!("no {kind} {name}{place}"),
         [one] => format!("no {kind} {name}{place} — did you mean {one}?"),
-        many => format!("no {kind} {name}{place} — did you mean one of: {}?", many.join(", ")),
+        many => format!(
+            "no {kind} {name}{place} — did you mean one of: {}?",
+            many.join(", ")
+        ),
     }
 }
 

@@ -9,9 +9,9 @@ use k8s_openapi::api::authorization::v1::{
     ResourceAttributes, SelfSubjectAccessReview, SelfSubjectAccessReviewSpec,
 };
 use k8s_openapi::api::core::v1::{Event, Pod};
+use kube::Resource;
 use kube::api::{Api, DynamicObject, GetParams, ListParams, LogParams, PostParams};
 use kube::core::Request;
-use kube::Resource;
 use serde_json::Value;
 
 use super::resolve::{KindCache, Resolved};
@@ -25,7 +25,11 @@ const TABLE_ACCEPT: &str = "application/json;as=Table;v=v1;g=meta.k8s.io,applica
 const DEFAULT_TAIL: i64 = 200;
 
 /// Runs one read action.
-pub async fn run(client: &kube::Client, kinds: &KindCache, action: &Action) -> Result<String, ExecError> {
+pub async fn run(
+    client: &kube::Client,
+    kinds: &KindCache,
+    action: &Action,
+) -> Result<String, ExecError> {
     match action {
         Action::Get {
             resource,
@@ -303,7 +307,10 @@ async fn logs(
         Ok(text) => text,
         Err(kube::Error::Api(status)) if status.code == 400 => {
             // "container x is waiting to start", "previous terminated container not found"…
-            return Ok(format!("No logs for pod {pod} in {namespace}: {}.", status.message));
+            return Ok(format!(
+                "No logs for pod {pod} in {namespace}: {}.",
+                status.message
+            ));
         }
         Err(e) => {
             let mut err = ExecError::from_kube(e, &target);
@@ -366,12 +373,18 @@ pub async fn events(
     let skip = items.len().saturating_sub(MAX_ROWS);
     for e in items.iter().skip(skip) {
         t.row(vec![
-            event_time(e).map(|ts| ts.to_string()).unwrap_or_else(|| "<unknown>".into()),
+            event_time(e)
+                .map(|ts| ts.to_string())
+                .unwrap_or_else(|| "<unknown>".into()),
             e.type_.clone().unwrap_or_default(),
             e.reason.clone().unwrap_or_default(),
             format!(
                 "{}/{}",
-                e.involved_object.kind.clone().unwrap_or_default().to_lowercase(),
+                e.involved_object
+                    .kind
+                    .clone()
+                    .unwrap_or_default()
+                    .to_lowercase(),
                 e.involved_object.name.clone().unwrap_or_default()
             ),
             redact::text(e.message.as_deref().unwrap_or("")),
@@ -444,7 +457,9 @@ async fn failing(client: &kube::Client, scope: &Scope) -> Result<String, ExecErr
         _ => "in any namespace".into(),
     };
     if unhealthy == 0 {
-        return Ok(format!("Nothing is failing {place}: all {seen} pods are healthy."));
+        return Ok(format!(
+            "Nothing is failing {place}: all {seen} pods are healthy."
+        ));
     }
     let mut out = format!("{unhealthy} of {seen} pods {place} are not healthy:\n");
     out.push_str(&t.render());
@@ -475,7 +490,9 @@ pub async fn access_review(
                 group: Some(resolved.api.group.clone()),
                 resource: Some(resolved.api.plural.clone()),
                 name: name.map(str::to_string),
-                namespace: namespace.filter(|_| resolved.namespaced).map(str::to_string),
+                namespace: namespace
+                    .filter(|_| resolved.namespaced)
+                    .map(str::to_string),
                 ..Default::default()
             }),
             ..Default::default()
@@ -499,7 +516,11 @@ pub async fn access_review(
     })
 }
 
-async fn rollout_status(client: &kube::Client, name: &str, namespace: &str) -> Result<String, ExecError> {
+async fn rollout_status(
+    client: &kube::Client,
+    name: &str,
+    namespace: &str,
+) -> Result<String, ExecError> {
     let api: Api<Deployment> = Api::namespaced(client.clone(), namespace);
     let target = Target {
         verb: "get".into(),
@@ -521,11 +542,18 @@ async fn rollout_status(client: &kube::Client, name: &str, namespace: &str) -> R
     Ok(if !observed {
         format!("Waiting for deployment \"{name}\" spec update to be observed…")
     } else if updated < want {
-        format!("Waiting for deployment \"{name}\" rollout to finish: {updated} of {want} updated replicas are available…")
+        format!(
+            "Waiting for deployment \"{name}\" rollout to finish: {updated} of {want} updated replicas are available…"
+        )
     } else if total > updated {
-        format!("Waiting for deployment \"{name}\" rollout to finish: {} old replicas are pending termination…", total - updated)
+        format!(
+            "Waiting for deployment \"{name}\" rollout to finish: {} old replicas are pending termination…",
+            total - updated
+        )
     } else if available < updated {
-        format!("Waiting for deployment \"{name}\" rollout to finish: {available} of {updated} updated replicas are available…")
+        format!(
+            "Waiting for deployment \"{name}\" rollout to finish: {available} of {updated} updated replicas are available…"
+        )
     } else {
         format!("deployment \"{name}\" successfully rolled out")
     })

@@ -24,7 +24,11 @@ pub struct KindCache {
 
 impl KindCache {
     /// Resolves `resource` (a built-in name or `plural.group`).
-    pub async fn resolve(&self, client: &kube::Client, resource: &str) -> Result<Resolved, ExecError> {
+    pub async fn resolve(
+        &self,
+        client: &kube::Client,
+        resource: &str,
+    ) -> Result<Resolved, ExecError> {
         if let Some(k) = crate::kinds::lookup(resource) {
             let gvk = GroupVersionKind::gvk(k.group, k.version, k.kind);
             return Ok(Resolved {

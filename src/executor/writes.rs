@@ -43,7 +43,11 @@ struct Call {
     target: Target,
 }
 
-async fn call_for(client: &kube::Client, kinds: &KindCache, action: &Action) -> Result<Call, ExecError> {
+async fn call_for(
+    client: &kube::Client,
+    kinds: &KindCache,
+    action: &Action,
+) -> Result<Call, ExecError> {
     let unsupported = |what: &str| {
         Err(ExecError::Unsupported(format!(
             "kubechat can plan `{what}` but cannot run it in this release yet; use kubectl for now"
@@ -55,7 +59,10 @@ async fn call_for(client: &kube::Client, kinds: &KindCache, action: &Action) -> 
         Action::Apply { .. } => return unsupported("apply"),
         Action::CreateJobFromCronJob { .. } => return unsupported("create job --from"),
         a if !a.is_write() => {
-            return Err(ExecError::Invalid(format!("`{}` is a read, not a write", a.verb())));
+            return Err(ExecError::Invalid(format!(
+                "`{}` is a read, not a write",
+                a.verb()
+            )));
         }
         a => a
             .target()
@@ -88,7 +95,11 @@ async fn call_for(client: &kube::Client, kinds: &KindCache, action: &Action) -> 
 }
 
 /// Previews a write as the impersonated requester.
-pub async fn preview(client: &kube::Client, kinds: &KindCache, action: &Action) -> Result<WritePreview, ExecError> {
+pub async fn preview(
+    client: &kube::Client,
+    kinds: &KindCache,
+    action: &Action,
+) -> Result<WritePreview, ExecError> {
     let call = call_for(client, kinds, action).await?;
     let review = access_review(
         client,
@@ -142,11 +153,16 @@ pub async fn preview(client: &kube::Client, kinds: &KindCache, action: &Action) 
                 .delete(&call.name, &dp)
                 .await
                 .map_err(|e| ExecError::from_kube(e, &call.target))?;
-            (None, vec!["server-side dry run: the delete would be accepted".to_string()])
+            (
+                None,
+                vec!["server-side dry run: the delete would be accepted".to_string()],
+            )
         }
     };
     if after.is_some() {
-        checks.push("server-side dry run: accepted (admission webhooks and policies included)".into());
+        checks.push(
+            "server-side dry run: accepted (admission webhooks and policies included)".into(),
+        );
     }
     checks.extend(blast_radius(action, &live_value));
     let diff = match &after {
@@ -190,7 +206,10 @@ pub async fn execute(
                 field_manager: Some(FIELD_MANAGER.into()),
                 ..Default::default()
             };
-            call.api.patch(&call.name, &pp, &patch).await.map_err(changed)?;
+            call.api
+                .patch(&call.name, &pp, &patch)
+                .await
+                .map_err(changed)?;
         }
         Change::Delete => {
             let dp = DeleteParams {
@@ -228,7 +247,10 @@ async fn get_live(call: &Call) -> Result<DynamicObject, ExecError> {
                 resource: call.resolved.api.plural.clone(),
                 name: call.name.clone(),
                 namespace: call.target.namespace.clone(),
-                suggestions: crate::suggest::close_names(&call.name, names.iter().map(String::as_str)),
+                suggestions: crate::suggest::close_names(
+                    &call.name,
+                    names.iter().map(String::as_str),
+                ),
             })
         }
         Err(e) => Err(ExecError::from_kube(e, &call.target)),
@@ -251,16 +273,19 @@ fn change_for(action: &Action, live: &Value, version: Option<&str>) -> Result<Ch
         body
     };
     Ok(match action {
-        Action::Scale { replicas, .. } => {
-            Change::Patch(Patch::Merge(with_version(json!({"spec": {"replicas": replicas}}))))
-        }
+        Action::Scale { replicas, .. } => Change::Patch(Patch::Merge(with_version(
+            json!({"spec": {"replicas": replicas}}),
+        ))),
         Action::RolloutRestart { .. } => Change::Patch(Patch::Strategic(with_version(json!({
             "spec": {"template": {"metadata": {"annotations": {
                 "kubectl.kubernetes.io/restartedAt": Timestamp::now().to_string()
             }}}}
         })))),
         Action::SetImage {
-            container, image, target, ..
+            container,
+            image,
+            target,
+            ..
         } => {
             let names = container_names(live);
             let chosen: Vec<&str> = match container {
@@ -284,18 +309,20 @@ fn change_for(action: &Action, live: &Value, version: Option<&str>) -> Result<Ch
             )))
         }
         Action::Delete { .. } => Change::Delete,
-        Action::Cordon { .. } => {
-            Change::Patch(Patch::Merge(with_version(json!({"spec": {"unschedulable": true}}))))
-        }
-        Action::Uncordon { .. } => {
-            Change::Patch(Patch::Merge(with_version(json!({"spec": {"unschedulable": null}}))))
-        }
-        Action::Label { changes, .. } => {
-            Change::Patch(Patch::Merge(with_version(meta_patch("labels", live, changes)?)))
-        }
-        Action::Annotate { changes, .. } => {
-            Change::Patch(Patch::Merge(with_version(meta_patch("annotations", live, changes)?)))
-        }
+        Action::Cordon { .. } => Change::Patch(Patch::Merge(with_version(
+            json!({"spec": {"unschedulable": true}}),
+        ))),
+        Action::Uncordon { .. } => Change::Patch(Patch::Merge(with_version(
+            json!({"spec": {"unschedulable": null}}),
+        ))),
+        Action::Label { changes, .. } => Change::Patch(Patch::Merge(with_version(meta_patch(
+            "labels", live, changes,
+        )?))),
+        Action::Annotate { changes, .. } => Change::Patch(Patch::Merge(with_version(meta_patch(
+            "annotations",
+            live,
+            changes,
+        )?))),
         Action::Patch {
             patch_type, patch, ..
         } => {
@@ -305,12 +332,14 @@ fn change_for(action: &Action, live: &Value, version: Option<&str>) -> Result<Ch
                 PatchType::Merge => Change::Patch(Patch::Merge(with_version(body))),
                 PatchType::Strategic => Change::Patch(Patch::Strategic(with_version(body))),
                 PatchType::Json => {
-                    let mut ops = body
-                        .as_array()
-                        .cloned()
-                        .ok_or_else(|| ExecError::Invalid("a JSON patch must be an array of operations".into()))?;
+                    let mut ops = body.as_array().cloned().ok_or_else(|| {
+                        ExecError::Invalid("a JSON patch must be an array of operations".into())
+                    })?;
                     if let Some(v) = version {
-                        ops.insert(0, json!({"op": "test", "path": "/metadata/resourceVersion", "value": v}));
+                        ops.insert(
+                            0,
+                            json!({"op": "test", "path": "/metadata/resourceVersion", "value": v}),
+                        );
                     }
                     let patch: json_patch::Patch = serde_json::from_value(Value::Array(ops))
                         .map_err(|e| ExecError::Invalid(format!("invalid JSON patch: {e}")))?;
@@ -361,7 +390,9 @@ fn blast_radius(action: &Action, live: &Value) -> Vec<String> {
     let replicas = live["spec"]["replicas"].as_i64();
     match action {
         Action::Scale {
-            replicas: want, target, ..
+            replicas: want,
+            target,
+            ..
         } => {
             let was = replicas.unwrap_or(0);
             let want = i64::from(*want);
@@ -370,7 +401,10 @@ fn blast_radius(action: &Action, live: &Value) -> Vec<String> {
                 std::cmp::Ordering::Less => format!("{} pod(s) will be removed", was - want),
                 std::cmp::Ordering::Equal => "no change in pods".to_string(),
             };
-            vec![format!("blast radius: {} {} replicas {was} → {want}: {effect}", target.kind, target.name)]
+            vec![format!(
+                "blast radius: {} {} replicas {was} → {want}: {effect}",
+                target.kind, target.name
+            )]
         }
         Action::RolloutRestart { target, .. } | Action::SetImage { target, .. } => vec![format!(
             "blast radius: all {} pod(s) of {} {} will be replaced by a rolling update",
@@ -385,14 +419,18 @@ fn blast_radius(action: &Action, live: &Value) -> Vec<String> {
                 out.push(format!("its {r} pod(s) will be deleted with it"));
             }
             if let Some(owner) = owner {
-                out.push(format!("it is owned by a {owner}, which will likely recreate it"));
+                out.push(format!(
+                    "it is owned by a {owner}, which will likely recreate it"
+                ));
             }
             out
         }
         Action::Cordon { node } => vec![format!(
             "blast radius: no new pods will be scheduled on node {node}; running pods stay"
         )],
-        Action::Uncordon { node } => vec![format!("blast radius: node {node} accepts new pods again")],
+        Action::Uncordon { node } => {
+            vec![format!("blast radius: node {node} accepts new pods again")]
+        }
         _ => vec!["blast radius: the change shown in the diff".into()],
     }
 }
@@ -451,18 +489,27 @@ mod tests {
     #[test]
     fn scale_patches_replicas_with_the_previewed_version() {
         let a = Action::Scale {
-            target: Workload { kind: WorkloadKind::Deployment, name: "api".into() },
+            target: Workload {
+                kind: WorkloadKind::Deployment,
+                name: "api".into(),
+            },
             namespace: "prod".into(),
             replicas: 5,
         };
         let body = patch_body(change_for(&a, &deployment(), Some("7")).expect("patch"));
-        assert_eq!(body, json!({"spec": {"replicas": 5}, "metadata": {"resourceVersion": "7"}}));
+        assert_eq!(
+            body,
+            json!({"spec": {"replicas": 5}, "metadata": {"resourceVersion": "7"}})
+        );
     }
 
     #[test]
     fn set_image_without_container_sets_every_container() {
         let a = Action::SetImage {
-            target: Workload { kind: WorkloadKind::Deployment, name: "api".into() },
+            target: Workload {
+                kind: WorkloadKind::Deployment,
+                name: "api".into(),
+            },
             namespace: "prod".into(),
             container: None,
             image: "app:2".into(),
@@ -477,12 +524,17 @@ mod tests {
     #[test]
     fn set_image_of_a_missing_container_names_the_real_ones() {
         let a = Action::SetImage {
-            target: Workload { kind: WorkloadKind::Deployment, name: "api".into() },
+            target: Workload {
+                kind: WorkloadKind::Deployment,
+                name: "api".into(),
+            },
             namespace: "prod".into(),
             container: Some("web".into()),
             image: "app:2".into(),
         };
-        let Err(e) = change_for(&a, &deployment(), None) else { panic!("must fail") };
+        let Err(e) = change_for(&a, &deployment(), None) else {
+            panic!("must fail")
+        };
         assert!(e.to_string().contains("app, proxy"), "{e}");
     }
 
@@ -491,7 +543,10 @@ mod tests {
         let mut changes = MetaChanges::default();
         changes.set.insert("team".into(), "b".into());
         let a = Action::Label {
-            target: ObjectRef { resource: "deployments".into(), name: "api".into() },
+            target: ObjectRef {
+                resource: "deployments".into(),
+                name: "api".into(),
+            },
             namespace: Some("prod".into()),
             changes: changes.clone(),
         };
@@ -499,12 +554,18 @@ mod tests {
         changes.overwrite = true;
         changes.remove.push("old".into());
         let a = Action::Label {
-            target: ObjectRef { resource: "deployments".into(), name: "api".into() },
+            target: ObjectRef {
+                resource: "deployments".into(),
+                name: "api".into(),
+            },
             namespace: Some("prod".into()),
             changes,
         };
         let body = patch_body(change_for(&a, &deployment(), None).expect("patch"));
-        assert_eq!(body, json!({"metadata": {"labels": {"team": "b", "old": null}}}));
+        assert_eq!(
+            body,
+            json!({"metadata": {"labels": {"team": "b", "old": null}}})
+        );
     }
 
     #[test]

@@ -151,7 +151,10 @@ pub enum Outbound {
     /// A plain answer in the thread (read results, refusals, questions back).
     Reply { thread: ThreadRef, text: String },
     /// An interactive preview with Approve / Abort.
-    Preview { thread: ThreadRef, card: PreviewCard },
+    Preview {
+        thread: ThreadRef,
+        card: PreviewCard,
+    },
     /// Progress on a pending preview ("approved by bob, 1 more needed").
     Progress {
         thread: ThreadRef,

@@ -50,7 +50,11 @@ pub fn parse_line(line: &str) -> Line {
 }
 
 fn next_event() -> String {
-    format!("console-{}-{}", std::process::id(), EVENTS.fetch_add(1, Ordering::Relaxed))
+    format!(
+        "console-{}-{}",
+        std::process::id(),
+        EVENTS.fetch_add(1, Ordering::Relaxed)
+    )
 }
 
 /// Runs the console: reads `input` until it ends, prints replies to `output`.
@@ -172,7 +176,10 @@ mod tests {
             Line::Decide(Verdict::Abort, "kc-1".into())
         );
         assert_eq!(parse_line("/as bob"), Line::SwitchUser("bob".into()));
-        assert_eq!(parse_line("approve the change"), Line::Say("approve the change".into()));
+        assert_eq!(
+            parse_line("approve the change"),
+            Line::Say("approve the change".into())
+        );
         assert_eq!(parse_line("   "), Line::Nothing);
         assert_eq!(parse_line("/quit"), Line::Quit);
     }
