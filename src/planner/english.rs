@@ -7,7 +7,10 @@
 //! the intent read the rest. Every word must be understood; otherwise the reply says what was
 //! understood and gives examples.
 
+mod health;
 mod lex;
+mod logs;
+mod objects;
 mod reads;
 mod subject;
 mod writes;
@@ -176,34 +179,12 @@ fn refusal(toks: &[Tok<'_>]) -> Option<Planned> {
     reply::refused_verb(verb)
 }
 
+#[rustfmt::skip]
 const FAILURE: &[&str] = &[
-    "failing",
-    "failed",
-    "fails",
-    "broken",
-    "unhealthy",
-    "crashing",
-    "crashed",
-    "crashlooping",
-    "crashloop",
-    "crashloopbackoff",
-    "erroring",
-    "errored",
-    "errors",
-    "down",
-    "wrong",
-    "problems",
-    "problem",
-    "issues",
-    "pending",
-    "stuck",
-    "restarting",
-    "oomkilled",
-    "evicted",
-    "not",
-    "dying",
-    "flapping",
-    "degraded",
+    "failing", "failed", "fails", "broken", "unhealthy", "crashing", "crashed", "crashlooping",
+    "crashloop", "crashloopbackoff", "erroring", "errored", "errors", "down", "wrong", "problems",
+    "problem", "issues", "pending", "stuck", "restarting", "oomkilled", "evicted", "not", "dying",
+    "flapping", "degraded",
 ];
 
 const HEALTH: &[&str] = &[
@@ -227,11 +208,11 @@ fn intent(toks: &[Tok<'_>], wh: Where, ctx: &PlanContext<'_>) -> Result<Planned,
     let annotations = has_any(&["annotation", "annotations"]);
     match first {
         "describe" => return reads::describe(toks, wh, ctx),
-        "logs" | "log" | "tail" => return reads::logs(toks, wh, ctx),
+        "logs" | "log" | "tail" => return logs::logs(toks, wh, ctx),
         "events" => return reads::events(toks, wh, ctx),
         "top" => return reads::top(toks, wh, ctx),
         "why" | "diagnose" | "troubleshoot" | "investigate" | "debug" => {
-            return reads::diagnose(toks, wh, ctx);
+            return health::diagnose(toks, wh, ctx);
         }
         "restart" | "bounce" | "redeploy" | "recycle" | "reboot" | "cycle" => {
             return writes::restart(toks, wh, ctx);
@@ -245,29 +226,29 @@ fn intent(toks: &[Tok<'_>], wh: Where, ctx: &PlanContext<'_>) -> Result<Planned,
                 return writes::restart(toks, wh, ctx);
             }
             if has("history") {
-                return reads::history(toks, wh, ctx);
+                return health::history(toks, wh, ctx);
             }
             if image_like {
                 return writes::set_image(toks, wh, ctx);
             }
             if has("status") {
-                return reads::rollout_status(toks, wh, ctx);
+                return health::rollout_status(toks, wh, ctx);
             }
         }
         "rolling" | "do" if has("restart") => return writes::restart(toks, wh, ctx),
         "scale" => return writes::scale(toks, wh, ctx),
-        "cordon" | "uncordon" | "drain" => return writes::node(first, toks, wh, ctx),
-        "mark" | "make" if has("unschedulable") => return writes::node("cordon", toks, wh, ctx),
-        "mark" | "make" if has("schedulable") => return writes::node("uncordon", toks, wh, ctx),
-        "label" | "unlabel" | "relabel" => return writes::meta(true, toks, wh, ctx),
-        "annotate" => return writes::meta(false, toks, wh, ctx),
+        "cordon" | "uncordon" | "drain" => return objects::node(first, toks, wh, ctx),
+        "mark" | "make" if has("unschedulable") => return objects::node("cordon", toks, wh, ctx),
+        "mark" | "make" if has("schedulable") => return objects::node("uncordon", toks, wh, ctx),
+        "label" | "unlabel" | "relabel" => return objects::meta(true, toks, wh, ctx),
+        "annotate" => return objects::meta(false, toks, wh, ctx),
         "delete" | "remove" | "kill" | "destroy" | "terminate" | "rm" | "drop" | "unset"
         | "add" | "put" => {
             if labels || annotations {
-                return writes::meta(labels, toks, wh, ctx);
+                return objects::meta(labels, toks, wh, ctx);
             }
             if !matches!(first, "add" | "put" | "unset") {
-                return writes::delete(toks, wh, ctx);
+                return objects::delete(toks, wh, ctx);
             }
         }
         "set" | "update" | "change" | "upgrade" | "bump" | "deploy" | "modify" => {
@@ -275,7 +256,7 @@ fn intent(toks: &[Tok<'_>], wh: Where, ctx: &PlanContext<'_>) -> Result<Planned,
                 return writes::scale(toks, wh, ctx);
             }
             if labels || annotations {
-                return writes::meta(labels, toks, wh, ctx);
+                return objects::meta(labels, toks, wh, ctx);
             }
             let tag = has("to") && toks.iter().any(|t| words::is_bare_tag(t.raw));
             if has_any(&["image", "images"]) || image_like || tag {
@@ -287,7 +268,7 @@ fn intent(toks: &[Tok<'_>], wh: Where, ctx: &PlanContext<'_>) -> Result<Planned,
             if has_any(&["cronjob", "cronjobs", "cj", "job", "jobs"])
                 || (has("it") && last_is_cronjob)
             {
-                return writes::job(toks, wh, ctx);
+                return objects::job(toks, wh, ctx);
             }
             return Ok(match first {
                 "run" | "execute" | "launch" => {
@@ -297,14 +278,14 @@ fn intent(toks: &[Tok<'_>], wh: Where, ctx: &PlanContext<'_>) -> Result<Planned,
                     "kubechat creates objects by applying a manifest: send \"apply\" followed by the YAML",
                     Topic::Writes,
                 ),
-                _ => writes::stop_or_start(false, toks, wh, ctx)?,
+                _ => objects::stop_or_start(false, toks, wh, ctx)?,
             });
         }
         "stop" | "shutdown" | "pause" | "suspend" | "halt" => {
-            return writes::stop_or_start(true, toks, wh, ctx);
+            return objects::stop_or_start(true, toks, wh, ctx);
         }
         "turn" | "shut" if matches!(second, "off" | "down") => {
-            return writes::stop_or_start(true, toks, wh, ctx);
+            return objects::stop_or_start(true, toks, wh, ctx);
         }
         "patch" => {
             return Ok(reply::not_understood(
@@ -315,10 +296,10 @@ fn intent(toks: &[Tok<'_>], wh: Where, ctx: &PlanContext<'_>) -> Result<Planned,
         _ => {}
     }
     if has("why") || has_any(&["diagnose", "troubleshoot"]) {
-        return reads::diagnose(toks, wh, ctx);
+        return health::diagnose(toks, wh, ctx);
     }
     if has_any(&["logs", "log"]) {
-        return reads::logs(toks, wh, ctx);
+        return logs::logs(toks, wh, ctx);
     }
     if has_any(&["events", "event"]) {
         return reads::events(toks, wh, ctx);
@@ -337,10 +318,10 @@ fn intent(toks: &[Tok<'_>], wh: Where, ctx: &PlanContext<'_>) -> Result<Planned,
         return reads::top(toks, wh, ctx);
     }
     if has_any(&["history", "revisions"]) {
-        return reads::history(toks, wh, ctx);
+        return health::history(toks, wh, ctx);
     }
     if has_any(&["rollout", "roll-out", "rolled", "rolling"]) {
-        return reads::rollout_status(toks, wh, ctx);
+        return health::rollout_status(toks, wh, ctx);
     }
     if has_any(FAILURE)
         || (has_any(HEALTH)
@@ -349,7 +330,7 @@ fn intent(toks: &[Tok<'_>], wh: Where, ctx: &PlanContext<'_>) -> Result<Planned,
                 "is" | "are" | "how" | "how's" | "what's" | "what" | "check"
             ))
     {
-        return reads::diagnose_or_failing(toks, wh, ctx);
+        return health::diagnose_or_failing(toks, wh, ctx);
     }
     if has_any(&["details", "detail", "info", "information"]) || (first == "tell" && has("about")) {
         return reads::describe(toks, wh, ctx);

@@ -6,6 +6,7 @@
 //! through to English unless the text carries flags.
 
 mod flags;
+mod objects;
 mod reads;
 mod writes;
 
@@ -20,8 +21,8 @@ use super::{PlanContext, Planned, manifest, words};
 
 use flags::Args;
 
+pub(super) use objects::{meta_changes, refuse_bulk};
 pub(super) use reads::CAN_I_VERBS;
-pub(super) use writes::{meta_changes, refuse_bulk};
 
 /// The outcome of one verb: `Ok` is an answer to give (a plan, or a deliberate question);
 /// `Err` means the text did not fit the verb's syntax.
@@ -62,6 +63,11 @@ pub(super) fn plan(text: &str, ctx: &PlanContext<'_>) -> Option<Planned> {
         if english || (matches!(verb.as_str(), "drain" | "run") && !has_flags) {
             return None;
         }
+        // "scale payment-api", "delete payment-api": no kind where kubectl wants one, so
+        // this is English; skip the (discarded, and costly) typo search for a kind.
+        if !has_flags && takes_kind_first(&verb) && !args.get(1).is_some_and(|a| names_kind(a)) {
+            return None;
+        }
     }
     match plan_args(&args, ctx) {
         Ok(planned) => Some(planned),
@@ -86,6 +92,19 @@ fn strip_prefix(text: &str) -> (bool, &str) {
         }
     }
     (false, t)
+}
+
+fn takes_kind_first(verb: &str) -> bool {
+    matches!(
+        verb,
+        "get" | "describe" | "scale" | "delete" | "label" | "annotate" | "patch"
+    )
+}
+
+/// `pods`, `deploy/x`, `pods,svc`: the word starts with kind names.
+fn names_kind(arg: &str) -> bool {
+    let kinds = arg.split_once('/').map_or(arg, |(k, _)| k);
+    kinds.split(',').all(|k| target::kind_of(k).is_some())
 }
 
 /// Verbs that make unprefixed text a kubectl command candidate.
@@ -190,11 +209,11 @@ fn plan_args(args: &[String], ctx: &PlanContext<'_>) -> Outcome {
         "rollout" => writes::rollout(rest, ctx),
         "scale" => writes::scale(rest, ctx),
         "set" => writes::set(rest, ctx),
-        "delete" => writes::delete(rest, ctx),
-        "cordon" | "uncordon" | "drain" => writes::node(verb, rest, ctx),
-        "label" | "annotate" => writes::meta(verb, rest, ctx),
-        "patch" => writes::patch(rest, ctx),
-        "create" => writes::create(rest, ctx),
+        "delete" => objects::delete(rest, ctx),
+        "cordon" | "uncordon" | "drain" => objects::node(verb, rest, ctx),
+        "label" | "annotate" => objects::meta(verb, rest, ctx),
+        "patch" => objects::patch(rest, ctx),
+        "create" => objects::create(rest, ctx),
         "apply" => Ok(Planned::Clarify(
             "Apply what? Send \"apply\" and the manifest on the following lines.".to_string(),
         )),
@@ -216,26 +235,11 @@ fn plan_args(args: &[String], ctx: &PlanContext<'_>) -> Outcome {
 }
 
 /// Real kubectl commands kubechat does not offer (yet).
+#[rustfmt::skip]
 const UNSUPPORTED: &[&str] = &[
-    "replace",
-    "expose",
-    "autoscale",
-    "taint",
-    "certificate",
-    "wait",
-    "diff",
-    "explain",
-    "api-resources",
-    "api-versions",
-    "cluster-info",
-    "config",
-    "version",
-    "kustomize",
-    "plugin",
-    "completion",
-    "alpha",
-    "convert",
-    "events-watch",
+    "replace", "expose", "autoscale", "taint", "certificate", "wait", "diff", "explain",
+    "api-resources", "api-versions", "cluster-info", "config", "version", "kustomize", "plugin",
+    "completion", "alpha", "convert", "events-watch",
 ];
 
 /// The cluster and namespace the global flags name.
@@ -324,6 +328,14 @@ fn no_more(pos: &[String], verb: &str) -> Result<(), Planned> {
             Topic::Kubectl,
         )),
     }
+}
+
+/// "\"x\" is not a valid value for --flag".
+fn bad_value(flag: &str, v: &str) -> Planned {
+    reply::not_understood(
+        &format!("\"{v}\" is not a valid value for {flag}"),
+        Topic::Kubectl,
+    )
 }
 
 /// Finishes a plan from actions.

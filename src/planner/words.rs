@@ -7,48 +7,18 @@ use regex::Regex;
 
 /// Openers people put before a request to a bot. Matched case-insensitively as whole words,
 /// repeatedly, so "@kubechat hey, could you please …" loses all of them.
+#[rustfmt::skip]
 const LEADING_CHATTER: &[&str] = &[
-    "@kubechat",
-    "kubechat",
-    "hey",
-    "hi",
-    "hello",
-    "yo",
-    "ok",
-    "okay",
-    "please",
-    "pls",
-    "plz",
-    "kindly",
-    "can you",
-    "could you",
-    "would you",
-    "will you",
-    "can u",
-    "could u",
-    "go ahead and",
-    "i want to",
-    "i'd like to",
-    "i would like to",
-    "i need to",
-    "we need to",
-    "let's",
-    "lets",
-    "just",
-    "quickly",
+    "@kubechat", "kubechat", "hey", "hi", "hello", "yo", "ok", "okay", "please", "pls", "plz",
+    "kindly", "can you", "could you", "would you", "will you", "can u", "could u", "go ahead and",
+    "i want to", "i'd like to", "i would like to", "i need to", "we need to", "let's", "lets",
+    "just", "quickly",
 ];
 
 /// Closers: politeness after the request.
+#[rustfmt::skip]
 const TRAILING_CHATTER: &[&str] = &[
-    "please",
-    "pls",
-    "plz",
-    "thanks",
-    "thank you",
-    "thx",
-    "ty",
-    "for me",
-    "asap",
+    "please", "pls", "plz", "thanks", "thank you", "thx", "ty", "for me", "asap",
 ];
 
 /// Strips mentions, greetings, "please", "can you", and (on one-line requests) trailing

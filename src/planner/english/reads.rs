@@ -1,5 +1,5 @@
-//! English requests that only read: show/list, describe, logs, events, top, what's failing,
-//! why is X crashing, rollout status and history, "can I …?".
+//! English requests that only read: show/list, describe, events, top, "can I …?" (logs and
+//! health questions have their own modules).
 
 use crate::actions::{Action, Output, TopResource};
 use crate::planner::kubectl::CAN_I_VERBS;
@@ -8,59 +8,24 @@ use crate::planner::target::{self, Kind, Where};
 use crate::planner::{PlanContext, Planned, words};
 
 use super::lex::Tok;
-use super::subject::{self, Subject, collect, which_kind};
+use super::subject::{self, collect, which_kind};
 
 type Outcome = Result<Planned, Planned>;
 
+#[rustfmt::skip]
 const GET_WORDS: &[&str] = &[
-    "show",
-    "list",
-    "get",
-    "display",
-    "see",
-    "view",
-    "print",
-    "fetch",
-    "give",
-    "what",
-    "what's",
-    "whats",
-    "which",
-    "are",
-    "is",
-    "any",
-    "all",
-    "how",
-    "many",
-    "current",
-    "existing",
-    "available",
-    "do",
-    "we",
-    "have",
-    "i",
-    "check",
-    "find",
-    "lookup",
-    "look",
-    "at",
-    "status",
-    "output",
-    "format",
-    "only",
-    "just",
-    "every",
-    "each",
-    "there",
-    "exist",
+    "show", "list", "get", "display", "see", "view", "print", "fetch", "give", "what", "what's",
+    "whats", "which", "are", "is", "any", "all", "how", "many", "current", "existing", "available",
+    "do", "we", "have", "i", "check", "find", "lookup", "look", "at", "status", "output", "format",
+    "only", "just", "every", "each", "there", "exist",
 ];
 
 /// Get options read from the words.
 #[derive(Default)]
-struct GetOpts {
-    selector: Vec<String>,
-    fields: Vec<String>,
-    output: Option<Output>,
+pub(super) struct GetOpts {
+    pub selector: Vec<String>,
+    pub fields: Vec<String>,
+    pub output: Option<Output>,
 }
 
 /// "show pods in prod", "list deployments everywhere", "yaml of deployment x".
@@ -103,14 +68,14 @@ pub(super) fn get(toks: &[Tok<'_>], wh: Where, ctx: &PlanContext<'_>) -> Outcome
     finish_get(wh, ctx, kind, names, o)
 }
 
-fn pods() -> Kind {
+pub(super) fn pods() -> Kind {
     Kind {
         resource: "pods".into(),
         namespaced: true,
     }
 }
 
-fn finish_get(
+pub(super) fn finish_get(
     wh: Where,
     ctx: &PlanContext<'_>,
     kind: Kind,
@@ -232,24 +197,10 @@ fn set_output(o: &mut GetOpts, w: &str) -> Result<(), Planned> {
     Ok(())
 }
 
+#[rustfmt::skip]
 const DESCRIBE_WORDS: &[&str] = &[
-    "describe",
-    "details",
-    "detail",
-    "info",
-    "information",
-    "tell",
-    "about",
-    "show",
-    "give",
-    "get",
-    "more",
-    "on",
-    "full",
-    "what",
-    "is",
-    "everything",
-    "know",
+    "describe", "details", "detail", "info", "information", "tell", "about", "show", "give", "get",
+    "more", "on", "full", "what", "is", "everything", "know",
 ];
 
 /// "describe deployment x", "details of pod y", "describe it".
@@ -271,175 +222,6 @@ pub(super) fn describe(toks: &[Tok<'_>], wh: Where, ctx: &PlanContext<'_>) -> Ou
         name,
     };
     Ok(wh.finish(ctx, vec![action]))
-}
-
-const LOG_WORDS: &[&str] = &[
-    "logs", "log", "show", "get", "give", "fetch", "tail", "print", "see", "view", "recent",
-    "latest", "output", "what", "did", "say", "says", "in", "last", "with",
-];
-
-#[derive(Default)]
-struct LogOpts {
-    container: Option<String>,
-    tail: Option<u32>,
-    since: Option<u64>,
-    previous: bool,
-    follow: bool,
-}
-
-/// "logs of checkout-7d9f in prod, last 100 lines", "previous logs of x since 10 minutes".
-pub(super) fn logs(toks: &[Tok<'_>], wh: Where, ctx: &PlanContext<'_>) -> Outcome {
-    let mut o = LogOpts::default();
-    let s = collect(toks, LOG_WORDS, "that you want logs", |t, i| {
-        log_option(t, i, &mut o)
-    })?;
-    if o.follow {
-        return Err(reply::refuse(
-            "follow or stream logs",
-            "a chat reply is a snapshot. Ask for the last lines instead, e.g. \"logs of <pod>, last 100 lines\".",
-        ));
-    }
-    let pod = match (&s.kind, s.one_name()?) {
-        (None, Some(n)) => n.to_string(),
-        (Some(k), Some(n)) if k.is("pods") => n.to_string(),
-        (Some(k), Some(n)) => {
-            return Err(reply::ask_for_pod(Some(&format!(
-                "{} {n}",
-                kinds_singular(&k.resource)
-            ))));
-        }
-        (_, None) if s.pronoun => {
-            let last = target::last_target(ctx)?;
-            if last.resource != "pods" {
-                return Err(reply::ask_for_pod(Some(&format!(
-                    "{} {}",
-                    kinds_singular(&last.resource),
-                    last.name
-                ))));
-            }
-            last.name.clone()
-        }
-        (_, None) => return Err(reply::ask_for_pod(None)),
-    };
-    let action = Action::Logs {
-        pod,
-        namespace: wh.one_namespace(ctx)?,
-        container: o.container,
-        tail: o.tail,
-        since_seconds: o.since,
-        previous: o.previous,
-    };
-    Ok(wh.finish(ctx, vec![action]))
-}
-
-fn kinds_singular(resource: &str) -> &str {
-    crate::kinds::lookup(resource).map_or(resource, |k| k.singular)
-}
-
-/// Tail, since, previous, container and follow phrases.
-fn log_option(t: &[Tok<'_>], i: usize, o: &mut LogOpts) -> Result<usize, Planned> {
-    let w = t[i].low;
-    let at = |j: usize| t.get(j).map_or("", |x| x.low);
-    match w {
-        "-c" | "--container" | "container" => {
-            let Some(c) = t.get(i + 1).filter(|c| words::is_name(c.low)) else {
-                return Ok(0);
-            };
-            o.container = Some(c.low.to_string());
-            return Ok(2);
-        }
-        "-p" | "--previous" | "previous" | "prior" | "crashed" | "earlier" => {
-            o.previous = true;
-            let extra = usize::from(matches!(
-                at(i + 1),
-                "container" | "instance" | "run" | "one"
-            ));
-            return Ok(1 + extra);
-        }
-        "before" if matches!(at(i + 1), "it" | "the") => {
-            if matches!(
-                at(i + 2),
-                "crashed" | "restarted" | "died" | "crash" | "restart"
-            ) {
-                o.previous = true;
-                return Ok(3);
-            }
-        }
-        "-f" | "--follow" | "follow" | "stream" | "live" | "streaming" => {
-            o.follow = true;
-            return Ok(1);
-        }
-        "--tail" => {
-            return Ok(match at(i + 1).parse::<u32>() {
-                Ok(n) => {
-                    o.tail = Some(n);
-                    2
-                }
-                Err(_) => 0,
-            });
-        }
-        "--since" => {
-            return Ok(match words::compact_duration(at(i + 1)) {
-                Some(d) => {
-                    o.since = Some(d);
-                    2
-                }
-                None => 0,
-            });
-        }
-        _ => {}
-    }
-    // "the app container" — but in "pod-x container app" the name after "container" wins.
-    let free = |j: usize| words::is_name(at(j)) && !LOG_WORDS.contains(&at(j));
-    if at(i + 1) == "container" && words::is_name(w) && !matches!(w, "the" | "a") && !free(i + 2) {
-        o.container = Some(w.to_string());
-        return Ok(2);
-    }
-    // "last 100 lines", "100 lines", "tail 50", "last 10 minutes", "since 5m", "past hour".
-    let mut j = i;
-    let lead = matches!(
-        w,
-        "last" | "past" | "since" | "for" | "over" | "during" | "tail" | "within"
-    );
-    if lead {
-        j += 1;
-        if at(j) == "the" {
-            j += 1;
-            if matches!(at(j), "last" | "past") {
-                j += 1;
-            }
-        }
-    }
-    if let Some(n) = words::number(at(j)).filter(|n| *n > 0) {
-        let unit = at(j + 1);
-        if matches!(unit, "lines" | "line" | "rows" | "entries") {
-            o.tail = Some(u32::try_from(n).map_err(|_| too_many())?);
-            return Ok(j + 2 - i);
-        }
-        if let Some(secs) = words::unit_seconds(unit) {
-            o.since = Some(secs.saturating_mul(n.unsigned_abs()));
-            return Ok(j + 2 + usize::from(at(j + 2) == "ago") - i);
-        }
-        if lead && matches!(w, "last" | "tail") {
-            o.tail = Some(u32::try_from(n).map_err(|_| too_many())?);
-            return Ok(j + 1 - i);
-        }
-        return Ok(0);
-    }
-    if let Some(secs) = words::compact_duration(at(j)).filter(|_| lead || at(j + 1) == "ago") {
-        o.since = Some(secs);
-        return Ok(j + 1 + usize::from(at(j + 1) == "ago") - i);
-    }
-    if lead && let Some(secs) = words::unit_seconds(at(j)).filter(|_| !at(j).is_empty()) {
-        // "in the last hour", "since a minute"
-        o.since = Some(secs);
-        return Ok(j + 1 - i);
-    }
-    Ok(0)
-}
-
-fn too_many() -> Planned {
-    reply::not_understood("that is too many lines", Topic::Logs)
 }
 
 const EVENT_WORDS: &[&str] = &[
@@ -465,39 +247,12 @@ pub(super) fn events(toks: &[Tok<'_>], wh: Where, ctx: &PlanContext<'_>) -> Outc
     Ok(wh.finish(ctx, vec![action]))
 }
 
+#[rustfmt::skip]
 const TOP_WORDS: &[&str] = &[
-    "top",
-    "cpu",
-    "memory",
-    "mem",
-    "ram",
-    "usage",
-    "use",
-    "uses",
-    "using",
-    "utilization",
-    "utilisation",
-    "consumption",
-    "consuming",
-    "resource",
-    "resources",
-    "show",
-    "get",
-    "what",
-    "what's",
-    "which",
-    "is",
-    "are",
-    "the",
-    "most",
-    "highest",
-    "by",
-    "and",
-    "how",
-    "much",
-    "heaviest",
-    "list",
-    "metrics",
+    "top", "cpu", "memory", "mem", "ram", "usage", "use", "uses", "using", "utilization",
+    "utilisation", "consumption", "consuming", "resource", "resources", "show", "get", "what",
+    "what's", "which", "is", "are", "the", "most", "highest", "by", "and", "how", "much",
+    "heaviest", "list", "metrics",
 ];
 
 /// "top pods", "cpu usage of pods in prod", "memory of nodes".
@@ -530,216 +285,6 @@ pub(super) fn top(toks: &[Tok<'_>], wh: Where, ctx: &PlanContext<'_>) -> Outcome
             name,
         }],
     ))
-}
-
-const DIAGNOSE_WORDS: &[&str] = &[
-    "why",
-    "is",
-    "are",
-    "does",
-    "do",
-    "did",
-    "keep",
-    "keeps",
-    "kept",
-    "my",
-    "so",
-    "still",
-    "always",
-    "being",
-    "getting",
-    "diagnose",
-    "troubleshoot",
-    "investigate",
-    "debug",
-    "what",
-    "what's",
-    "whats",
-    "with",
-    "happening",
-    "going",
-    "on",
-    "wrong",
-    "up",
-    "crash",
-    "crashes",
-    "fail",
-    "start",
-    "starting",
-    "started",
-    "ready",
-    "running",
-    "working",
-    "restart",
-    "restarts",
-    "killed",
-    "slow",
-    "won't",
-    "doesn't",
-    "isn't",
-    "can't",
-    "cannot",
-    "to",
-    "in",
-    "state",
-    "and",
-    "how",
-    "how's",
-    "check",
-    "healthy",
-    "health",
-    "ok",
-    "okay",
-    "fine",
-    "alive",
-    "status",
-    "of",
-    "any",
-    "anything",
-    "something",
-    "which",
-    "show",
-    "list",
-    "find",
-    "all",
-    "everything",
-    "currently",
-    "at",
-    "moment",
-    "see",
-    "there",
-];
-
-/// "why is checkout crashing", "what's wrong with payment-api", "diagnose it".
-pub(super) fn diagnose(toks: &[Tok<'_>], wh: Where, ctx: &PlanContext<'_>) -> Outcome {
-    diagnose_or_failing(toks, wh, ctx)
-}
-
-/// With a name (or "it"): diagnose it. Without: list what is failing in the scope.
-pub(super) fn diagnose_or_failing(toks: &[Tok<'_>], wh: Where, ctx: &PlanContext<'_>) -> Outcome {
-    let s: Subject<'_> = collect(toks, DIAGNOSE_WORDS, "that something is wrong", |t, i| {
-        Ok(usize::from(super::FAILURE.contains(&t[i].low)))
-    })?;
-    let name = match s.one_name()? {
-        Some(n) => Some(n.to_string()),
-        None if s.pronoun => Some(target::last_target(ctx)?.name.clone()),
-        None => None,
-    };
-    if let Some(name) = name {
-        let namespace = wh.one_namespace(ctx)?;
-        return Ok(wh.finish(ctx, vec![Action::Diagnose { name, namespace }]));
-    }
-    let has = |w: &str| toks.iter().any(|t| t.low == w);
-    let failure = toks.iter().any(|t| super::FAILURE.contains(&t.low));
-    match &s.kind {
-        Some(k) if !k.is("pods") && k.workload().is_none() => {
-            return finish_get(wh, ctx, k.clone(), Vec::new(), GetOpts::default());
-        }
-        _ if has("running") && !failure => {
-            let o = GetOpts {
-                fields: vec!["status.phase=Running".to_string()],
-                ..GetOpts::default()
-            };
-            return finish_get(wh, ctx, pods(), Vec::new(), o);
-        }
-        _ => {}
-    }
-    if toks.first().is_some_and(|t| t.low == "why") && !failure {
-        return Err(Planned::Clarify(
-            "Why is what failing? Name the pod or deployment, e.g. \"why is checkout crashing in payments\"."
-                .to_string(),
-        ));
-    }
-    let scope = wh.scope(ctx, true);
-    Ok(wh.finish(ctx, vec![Action::Failing { scope }]))
-}
-
-const ROLLOUT_WORDS: &[&str] = &[
-    "rollout",
-    "roll-out",
-    "roll",
-    "status",
-    "is",
-    "the",
-    "done",
-    "finished",
-    "finish",
-    "complete",
-    "completed",
-    "over",
-    "going",
-    "progress",
-    "progressing",
-    "how",
-    "how's",
-    "has",
-    "did",
-    "rolled",
-    "rolling",
-    "out",
-    "show",
-    "check",
-    "what",
-    "what's",
-    "get",
-    "of",
-    "yet",
-];
-
-/// "rollout status of payment-api", "is the rollout of x done".
-pub(super) fn rollout_status(toks: &[Tok<'_>], wh: Where, ctx: &PlanContext<'_>) -> Outcome {
-    let (target, namespace) = workload_subject(toks, ROLLOUT_WORDS, "rollout status", &wh, ctx)?;
-    Ok(wh.finish(ctx, vec![Action::RolloutStatus { target, namespace }]))
-}
-
-const HISTORY_WORDS: &[&str] = &[
-    "rollout",
-    "roll-out",
-    "history",
-    "revisions",
-    "revision",
-    "versions",
-    "show",
-    "list",
-    "get",
-    "previous",
-    "past",
-    "what",
-    "are",
-    "deployment",
-    "releases",
-];
-
-/// "rollout history of payment-api", "revisions of x".
-pub(super) fn history(toks: &[Tok<'_>], wh: Where, ctx: &PlanContext<'_>) -> Outcome {
-    let (target, namespace) = workload_subject(toks, HISTORY_WORDS, "rollout history", &wh, ctx)?;
-    Ok(wh.finish(ctx, vec![Action::RolloutHistory { target, namespace }]))
-}
-
-/// The workload a rollout read is about (default kind: deployment).
-fn workload_subject(
-    toks: &[Tok<'_>],
-    fillers: &[&str],
-    verb: &str,
-    wh: &Where,
-    ctx: &PlanContext<'_>,
-) -> Result<(crate::actions::Workload, String), Planned> {
-    let s = collect(
-        toks,
-        fillers,
-        &format!("that you want the {verb}"),
-        |_, _| Ok(0),
-    )?;
-    let target = match s.one_name()? {
-        Some(n) => target::workload(s.kind.as_ref(), n, verb)?,
-        None if s.pronoun => target::last_workload(ctx, verb)?,
-        None => {
-            return Err(Planned::Clarify(format!(
-                "The {verb} of which deployment? e.g. \"{verb} of payment-api\"."
-            )));
-        }
-    };
-    Ok((target, wh.one_namespace(ctx)?))
 }
 
 /// English verbs in a permission question, as API verbs.

@@ -11,30 +11,10 @@ use crate::planner::{PlanContext, Planned, words};
 use super::lex::Tok;
 
 /// Words that carry no meaning in any request.
+#[rustfmt::skip]
 const FILLERS: &[&str] = &[
-    "the",
-    "a",
-    "an",
-    "of",
-    "for",
-    "from",
-    "about",
-    "me",
-    "us",
-    "my",
-    "our",
-    "your",
-    "please",
-    "named",
-    "called",
-    "now",
-    "right",
-    "currently",
-    "just",
-    "some",
-    "there",
-    "here",
-    "again",
+    "the", "a", "an", "of", "for", "from", "about", "me", "us", "my", "our", "your", "please",
+    "named", "called", "now", "right", "currently", "just", "some", "there", "here", "again",
 ];
 
 /// Words that refer back to the thread's last object.
@@ -180,7 +160,7 @@ impl<'a> Subject<'a> {
             }
             (Some(k), None) => Err(Planned::Clarify(format!(
                 "{} which of the {}? Name one.",
-                capitalise(verb),
+                capital(verb),
                 k.resource
             ))),
             (None, None) => Ok(None),
@@ -200,14 +180,20 @@ pub(super) fn last_kind(last: &ObjectRef) -> Kind {
 pub(super) fn which_kind(verb: &str, name: &str) -> Planned {
     Planned::Clarify(format!(
         "{} which kind: deployment {name} or pod {name}? Say e.g. \"{verb} deployment {name}\".",
-        capitalise(verb)
+        capital(verb)
     ))
 }
 
-fn capitalise(s: &str) -> String {
+/// "delete" → "Delete".
+pub(super) fn capital(s: &str) -> String {
     let mut c = s.chars();
     match c.next() {
         Some(f) => f.to_uppercase().chain(c).collect(),
         None => String::new(),
     }
+}
+
+/// A kind's singular name (`deployments` → `deployment`), for replies.
+pub(super) fn singular(resource: &str) -> &str {
+    crate::kinds::lookup(resource).map_or(resource, |k| k.singular)
 }

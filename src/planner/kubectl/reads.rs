@@ -6,7 +6,7 @@ use crate::planner::target::{self, Where};
 use crate::planner::{PlanContext, Planned, words};
 
 use super::flags::{self, Args, Spec, flag};
-use super::{Outcome, done, name_arg, no_more, targets, where_from};
+use super::{Outcome, bad_value, done, name_arg, no_more, targets, where_from};
 
 const GET: &[Spec] = &[
     flag(&["-l", "--selector"], "selector", true),
@@ -169,13 +169,6 @@ pub(super) fn logs(args: &[String], ctx: &PlanContext<'_>) -> Outcome {
         previous: a.switch("previous")?,
     };
     done(wh, ctx, vec![action])
-}
-
-fn bad_value(flag: &str, v: &str) -> Planned {
-    reply::not_understood(
-        &format!("\"{v}\" is not a valid value for {flag}"),
-        Topic::Kubectl,
-    )
 }
 
 fn extra(p: &str, verb: &str) -> Planned {
