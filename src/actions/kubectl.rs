@@ -198,7 +198,8 @@ pub fn render(action: &Action) -> String {
             line.words(["apply", "--server-side"]);
             line.namespace(Some(namespace));
             line.words(["-f", "-"]);
-            line.raw(&format!(" <<'EOF'\n{}\nEOF", manifest.trim_end()));
+            let marker = heredoc_marker(manifest);
+            line.raw(&format!(" <<'{marker}'\n{}\n{marker}", manifest.trim_end()));
         }
         Patch {
             target,
@@ -236,6 +237,18 @@ fn singular(resource: &str) -> &str {
     crate::kinds::lookup(resource)
         .map(|k| k.singular)
         .unwrap_or(resource)
+}
+
+/// A heredoc terminator no line of `text` equals, so the whole manifest stays inside it
+/// ("EOF", else "EOF_1", …).
+fn heredoc_marker(text: &str) -> String {
+    let mut marker = String::from("EOF");
+    let mut n = 0;
+    while text.lines().any(|l| l == marker) {
+        n += 1;
+        marker = format!("EOF_{n}");
+    }
+    marker
 }
 
 /// Seconds as kubectl's duration syntax (`90s`, `5m`, `2h`).

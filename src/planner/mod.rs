@@ -8,6 +8,10 @@
 
 mod english;
 mod kubectl;
+mod manifest;
+mod reply;
+mod target;
+mod words;
 
 use crate::actions::{ObjectRef, Plan};
 
