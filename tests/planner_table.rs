@@ -884,6 +884,90 @@ const ROWS: &[(&str, Want)] = &[
         "how do I see the pods in prod",
         K(&["kubectl get pods -n prod"]),
     ),
+    // ── words that must never become names, and one request at a time ────────────────────
+    ("restart payment-api and checkout", No("not \"and\"")),
+    (
+        "scale payment-api to 3 and restart checkout",
+        Clarify("One request at a time"),
+    ),
+    (
+        "set image of payment-api to registry/pay:1.4.2 and restart it",
+        Clarify("One request at a time"),
+    ),
+    ("drain all nodes", No("not \"all\"")),
+    ("cordon all nodes", No("not \"all\"")),
+    ("label all pods team=a", No("not \"all\"")),
+    ("restart everything", No("not \"everything\"")),
+    (
+        "delete everything in prod",
+        No("delete by selector or --all"),
+    ),
+    ("list pods sorted by restarts", No("not \"sorted\"")),
+    ("show pods in prod and billing", No("not \"and\"")),
+    (
+        "kubectl get pods in prod",
+        No("\"in\" would be read as an object name"),
+    ),
+    ("kubectl label pod x app=web app=api", Clarify("two values")),
+    ("scale payment-api to 2.5", Clarify("whole numbers")),
+    ("deploy payment-api", Clarify("Deploy what, exactly?")),
+    (
+        "deploy registry/pay:1.4.2 to payment-api",
+        K(&["kubectl set image deployment/payment-api '*=registry/pay:1.4.2' -n payments"]),
+    ),
+    (
+        "get rid of pod checkout-7d9f",
+        K(&["kubectl delete pod checkout-7d9f -n payments"]),
+    ),
+    (
+        "I think payment-api is broken",
+        K(&["kubectl describe pods -n payments -l app=payment-api"]),
+    ),
+    (
+        "payment-api is down!",
+        K(&["kubectl describe pods -n payments -l app=payment-api"]),
+    ),
+    (
+        "how many pods are running in prod",
+        K(&["kubectl get pods -n prod --field-selector status.phase=Running"]),
+    ),
+    ("show nodes that are not ready", K(&["kubectl get nodes"])),
+    ("what's happening in prod", K(&["kubectl events -n prod"])),
+    ("warnings in prod", K(&["kubectl events -n prod"])),
+    (
+        "show the last 50 lines of checkout-7d9f",
+        K(&["kubectl logs checkout-7d9f -n payments --tail=50"]),
+    ),
+    (
+        "what image does payment-api use",
+        K(&["kubectl get deployments payment-api -n payments -o wide"]),
+    ),
+    (
+        "what version is payment-api running",
+        K(&["kubectl get deployments payment-api -n payments -o wide"]),
+    ),
+    (
+        "get pods running on node n1",
+        K(
+            &[
+                "kubectl get pods -n payments --field-selector status.phase=Running,spec.nodeName=n1",
+            ],
+        ),
+    ),
+    (
+        "Restart Payment-API",
+        K(&["kubectl rollout restart deployment/payment-api -n payments"]),
+    ),
+    (
+        "rollout restart payment-api",
+        K(&["kubectl rollout restart deployment/payment-api -n payments"]),
+    ),
+    (
+        "kubectl get pods -A -n prod",
+        Clarify("namespace prod and for all namespaces"),
+    ),
+    ("can I scale payment-api", No("not \"scale\"")),
+    ("nuke payment-api", No("\"nuke\"")),
     // ── help and vague text ──────────────────────────────────────────────────────────────
     ("help", Help),
     ("what can you do?", Help),

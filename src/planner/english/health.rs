@@ -20,7 +20,7 @@ const DIAGNOSE_WORDS: &[&str] = &[
     "killed", "slow", "won't", "doesn't", "isn't", "can't", "cannot", "to", "in", "state", "and",
     "how", "how's", "check", "healthy", "health", "ok", "okay", "fine", "alive", "status", "of",
     "any", "anything", "something", "which", "show", "list", "find", "all", "everything",
-    "currently", "at", "moment", "see", "there",
+    "currently", "at", "moment", "see", "there", "many", "much",
 ];
 
 /// "why is checkout crashing", "what's wrong with payment-api", "diagnose it".
@@ -108,7 +108,10 @@ fn workload_subject(
     )?;
     let target = match s.one_name()? {
         Some(n) => target::workload(s.kind.as_ref(), n, verb)?,
-        None if s.pronoun => target::last_workload(ctx, verb)?,
+        None if s.pronoun => {
+            s.last(ctx)?;
+            target::last_workload(ctx, verb)?
+        }
         None => {
             return Err(Planned::Clarify(format!(
                 "The {verb} of which deployment? e.g. \"{verb} of payment-api\"."

@@ -59,6 +59,7 @@ const NOT_A_PLACE: &[&str] = &[
 fn is_place(t: &Tok<'_>) -> bool {
     words::is_namespace(t.low)
         && !NOT_A_PLACE.contains(&t.low)
+        && !super::subject::NOT_NAMES.contains(&t.low)
         && !t.low.bytes().all(|b| b.is_ascii_digit())
         && target::kind_of(t.low).is_none()
 }

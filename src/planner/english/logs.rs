@@ -3,7 +3,7 @@
 
 use crate::actions::Action;
 use crate::planner::reply::{self, Topic};
-use crate::planner::target::{self, Where};
+use crate::planner::target::Where;
 use crate::planner::{PlanContext, Planned, words};
 
 use super::lex::Tok;
@@ -47,7 +47,7 @@ pub(super) fn logs(toks: &[Tok<'_>], wh: Where, ctx: &PlanContext<'_>) -> Outcom
             ))));
         }
         (_, None) if s.pronoun => {
-            let last = target::last_target(ctx)?;
+            let last = s.last(ctx)?;
             if last.resource != "pods" {
                 return Err(reply::ask_for_pod(Some(&format!(
                     "{} {}",

@@ -40,7 +40,7 @@ pub(super) fn delete(toks: &[Tok<'_>], wh: Where, ctx: &PlanContext<'_>) -> Outc
         },
     )?;
     if s.pronoun && s.names.is_empty() {
-        let last = target::last_target(ctx)?;
+        let last = s.last(ctx)?;
         let action = Action::Delete {
             resource: last.resource.clone(),
             name: last.name.clone(),
@@ -129,7 +129,7 @@ pub(super) fn node(verb: &str, toks: &[Tok<'_>], wh: Where, ctx: &PlanContext<'_
         ));
     }
     let nodes: Vec<String> = if s.names.is_empty() && s.pronoun {
-        let last = target::last_target(ctx)?;
+        let last = s.last(ctx)?;
         if last.resource != "nodes" {
             return Err(Planned::Clarify(format!(
                 "{} which node? The last object here is {} {}, not a node.",
