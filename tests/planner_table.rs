@@ -968,6 +968,146 @@ const ROWS: &[(&str, Want)] = &[
     ),
     ("can I scale payment-api", No("not \"scale\"")),
     ("nuke payment-api", No("\"nuke\"")),
+    // ── more paraphrases ─────────────────────────────────────────────────────────────────
+    (
+        "*restart* payment-api 🙏",
+        K(&["kubectl rollout restart deployment/payment-api -n payments"]),
+    ),
+    (
+        "hey kubechat\nrestart `payment-api`\nthanks",
+        K(&["kubectl rollout restart deployment/payment-api -n payments"]),
+    ),
+    (
+        "why is payment-api failing",
+        K(&["kubectl describe pods -n payments -l app=payment-api"]),
+    ),
+    (
+        "why is payment-api restarting",
+        K(&["kubectl describe pods -n payments -l app=payment-api"]),
+    ),
+    (
+        "why won't checkout start",
+        K(&["kubectl describe pods -n payments -l app=checkout"]),
+    ),
+    (
+        "status of payment-api",
+        K(&["kubectl describe pods -n payments -l app=payment-api"]),
+    ),
+    (
+        "logs of checkout-7d9f since an hour",
+        K(&["kubectl logs checkout-7d9f -n payments --since=1h"]),
+    ),
+    (
+        "logs of checkout-7d9f from the last 15 minutes",
+        K(&["kubectl logs checkout-7d9f -n payments --since=15m"]),
+    ),
+    (
+        "last 100 lines of logs of checkout-7d9f in prod",
+        K(&["kubectl logs checkout-7d9f -n prod --tail=100"]),
+    ),
+    (
+        "logs for checkout-7d9f -c app --tail 20",
+        K(&["kubectl logs checkout-7d9f -n payments -c app --tail=20"]),
+    ),
+    (
+        "show me the crashed container logs of checkout-7d9f",
+        K(&["kubectl logs checkout-7d9f -n payments --previous"]),
+    ),
+    (
+        "logs of pod/checkout-7d9f",
+        K(&["kubectl logs checkout-7d9f -n payments"]),
+    ),
+    (
+        "restart deploy/payment-api in prod",
+        K(&["kubectl rollout restart deployment/payment-api -n prod"]),
+    ),
+    (
+        "restart payment-api --context staging-us",
+        On(
+            "staging-us",
+            &["kubectl rollout restart deployment/payment-api -n payments"],
+        ),
+    ),
+    (
+        "scale payment-api to 3 on prod",
+        Clarify("If prod is a node, say \"on node prod\"; if it is a namespace, say \"in prod\""),
+    ),
+    (
+        "scale deployment old-api to 2 everywhere",
+        Clarify("needs one namespace"),
+    ),
+    (
+        "show hpa in prod",
+        K(&["kubectl get horizontalpodautoscalers -n prod"]),
+    ),
+    (
+        "describe svc web",
+        K(&["kubectl describe services web -n payments"]),
+    ),
+    (
+        "terminate pod x in prod",
+        K(&["kubectl delete pod x -n prod"]),
+    ),
+    (
+        "upgrade payment-api to registry/pay:1.5.0",
+        K(&["kubectl set image deployment/payment-api '*=registry/pay:1.5.0' -n payments"]),
+    ),
+    (
+        "roll out registry/pay:1.5.0 to payment-api",
+        K(&["kubectl set image deployment/payment-api '*=registry/pay:1.5.0' -n payments"]),
+    ),
+    ("mark n1 schedulable again", K(&["kubectl uncordon n1"])),
+    (
+        "unlabel pod x team",
+        K(&["kubectl label pod x team- -n payments"]),
+    ),
+    (
+        "remove annotation note from pod x",
+        K(&["kubectl annotate pod x note- -n payments"]),
+    ),
+    (
+        "annotate pod x note=hello world",
+        No("a value with spaces needs kubectl syntax"),
+    ),
+    (
+        "create job from cronjob nightly named test-1",
+        K(&["kubectl create job test-1 --from=cronjob/nightly -n payments"]),
+    ),
+    ("shut down payment-api", Clarify("scale payment-api to 0")),
+    ("start payment-api", Clarify("how many replicas?")),
+    (
+        "show pods where app=web",
+        K(&["kubectl get pods -n payments -l app=web"]),
+    ),
+    (
+        "list pods matching tier!=frontend",
+        K(&["kubectl get pods -n payments -l 'tier!=frontend'"]),
+    ),
+    ("which node uses the most memory", K(&["kubectl top nodes"])),
+    (
+        "can I create deployments in prod",
+        K(&["kubectl auth can-i create deployments -n prod"]),
+    ),
+    (
+        "can I get secrets on staging-us",
+        On(
+            "staging-us",
+            &["kubectl auth can-i get secrets -n payments"],
+        ),
+    ),
+    (
+        "am I allowed to delete nodes",
+        K(&["kubectl auth can-i delete nodes"]),
+    ),
+    ("can I view logs", No("subresources")),
+    (
+        "how is the rollout of payment-api going",
+        K(&["kubectl rollout status deployment/payment-api -n payments"]),
+    ),
+    (
+        "has payment-api finished rolling out",
+        K(&["kubectl rollout status deployment/payment-api -n payments"]),
+    ),
     // ── help and vague text ──────────────────────────────────────────────────────────────
     ("help", Help),
     ("what can you do?", Help),

@@ -375,7 +375,7 @@ fn intent(toks: &[Tok<'_>], wh: Where, ctx: &PlanContext<'_>) -> Result<Planned,
         || (has_any(HEALTH)
             && matches!(
                 first,
-                "is" | "are" | "how" | "how's" | "what's" | "what" | "check"
+                "is" | "are" | "how" | "how's" | "what's" | "what" | "check" | "status" | "health"
             ))
     {
         return health::diagnose_or_failing(toks, wh, ctx);

@@ -143,6 +143,10 @@ fn log_option(t: &[Tok<'_>], i: usize, o: &mut LogOpts) -> Result<usize, Planned
                 j += 1;
             }
         }
+        // "since an hour", "for a minute"
+        if matches!(at(j), "a" | "an" | "one") && words::unit_seconds(at(j + 1)).is_some() {
+            j += 1;
+        }
     }
     if let Some(n) = words::number(at(j)).filter(|n| *n > 0) {
         let unit = at(j + 1);

@@ -219,6 +219,18 @@ pub(super) fn meta(labels: bool, toks: &[Tok<'_>], wh: Where, ctx: &PlanContext<
         }
     }
     let verb = if labels { "label" } else { "annotate" };
+    if !removing && !pairs.is_empty() && s.names.len() > 1 {
+        let rest: Vec<&str> = s.names[1..].iter().map(|n| n.text).collect();
+        return Err(reply::not_understood(
+            &format!(
+                "I understood {} for {}, but not \"{}\"; a value with spaces needs kubectl syntax and quotes, e.g. kubectl {verb} pod x 'note=hello world'",
+                pairs.join(" "),
+                s.names[0].text,
+                rest.join(" ")
+            ),
+            Topic::Writes,
+        ));
+    }
     let Some((kind, name)) = s.object(ctx, verb)? else {
         return Err(Planned::Clarify(format!(
             "{} which object? e.g. \"{verb} pod checkout-7d9f team=checkout\".",

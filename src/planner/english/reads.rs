@@ -359,6 +359,15 @@ pub(super) fn can_i(toks: &[Tok<'_>], wh: Where, ctx: &PlanContext<'_>) -> Outco
     } else {
         &toks[1..]
     };
+    if rest
+        .iter()
+        .any(|t| matches!(t.low, "logs" | "log" | "exec" | "shell"))
+    {
+        return Err(reply::not_understood(
+            "permission checks on logs or exec (subresources) are not supported yet; ask e.g. \"can I get pods in payments?\"",
+            Topic::Reads,
+        ));
+    }
     let s = collect(
         rest,
         &["any", "all", "other", "every"],

@@ -15,6 +15,7 @@ use super::lex::Tok;
 const FILLERS: &[&str] = &[
     "the", "a", "an", "of", "for", "from", "about", "me", "us", "my", "our", "your", "please",
     "named", "called", "now", "right", "currently", "just", "some", "there", "here", "again",
+    "thanks", "thx", "asap",
 ];
 
 /// Words that refer back to the thread's last object.
@@ -96,6 +97,31 @@ pub(super) fn collect<'a>(
             || next.is_empty()
             || next == "one"
             || kind_word(next).is_some();
+        // "deploy/payment-api", as kubectl writes it.
+        if let Some((k, n)) = w.split_once('/')
+            && let Some(kind) = kind_word(k)
+            && words::is_name(n)
+        {
+            if let Some(have) = &s.kind
+                && *have != kind
+            {
+                return Err(Planned::Clarify(format!(
+                    "You named two kinds, {} and {}. Which one do you mean?",
+                    have.resource, kind.resource
+                )));
+            }
+            s.plural = false;
+            s.kind_pos = i;
+            s.kind = Some(kind);
+            s.names.push(Name {
+                text: n,
+                pos: i,
+                via_of,
+            });
+            via_of = false;
+            i += 1;
+            continue;
+        }
         if PRONOUNS.contains(&w) && pointing {
             s.pronoun = true;
         } else if PRONOUNS.contains(&w) {
