@@ -618,6 +618,14 @@ const ROWS: &[(&str, Want)] = &[
     ),
     ("why", Clarify("Name the pod or deployment")),
     (
+        "why is node n1 not ready",
+        K(&["kubectl describe nodes n1"]),
+    ),
+    (
+        "why is pvc data pending",
+        K(&["kubectl describe persistentvolumeclaims data -n payments"]),
+    ),
+    (
         "can I delete pods in prod?",
         K(&["kubectl auth can-i delete pods -n prod"]),
     ),

@@ -378,7 +378,7 @@ fn intent(toks: &[Tok<'_>], wh: Where, ctx: &PlanContext<'_>) -> Result<Planned,
                 "is" | "are" | "how" | "how's" | "what's" | "what" | "check" | "status" | "health"
             ))
     {
-        return health::diagnose_or_failing(toks, wh, ctx);
+        return health::diagnose(toks, wh, ctx);
     }
     if has_any(&["details", "detail", "info", "information"]) || (first == "tell" && has("about")) {
         return reads::describe(toks, wh, ctx);
