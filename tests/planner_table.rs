@@ -1369,3 +1369,100 @@ fn planning_is_deterministic() {
         );
     }
 }
+
+/// Words the planner reacts to, for random sentences.
+const VOCAB: &[&str] = &[
+    "show",
+    "pods",
+    "in",
+    "prod",
+    "on",
+    "staging-us",
+    "restart",
+    "scale",
+    "to",
+    "5",
+    "-1",
+    "delete",
+    "pod",
+    "x",
+    "it",
+    "logs",
+    "of",
+    "last",
+    "100",
+    "lines",
+    "since",
+    "10",
+    "minutes",
+    "why",
+    "is",
+    "crashing",
+    "can",
+    "i",
+    "should",
+    "and",
+    "all",
+    "deploy/x",
+    "--tail",
+    "-n",
+    "kubectl",
+    "get",
+    "set",
+    "image",
+    "registry/pay:1.4.2",
+    "node",
+    "drain",
+    "label",
+    "a=b",
+    "apply",
+    "\n",
+    "```",
+    "’s",
+    "please",
+    "?",
+    "cluster",
+    "namespace",
+    "-A",
+    "--context",
+    "rollout",
+    "undo",
+    "--to-revision=2",
+    "events",
+    "for",
+    "top",
+    "cpu",
+    "help",
+    "k-",
+    "'",
+];
+
+proptest::proptest! {
+    #[test]
+    fn any_text_gets_an_answer_without_panicking(text in "\\PC{0,120}") {
+        let clusters = clusters();
+        let _ = plan(&text, &ctx(&clusters, None));
+    }
+
+    #[test]
+    fn random_requests_are_deterministic(words in proptest::collection::vec(proptest::sample::select(VOCAB), 0..14)) {
+        let clusters = clusters();
+        let last = ObjectRef { resource: "pods".to_string(), name: "x".to_string() };
+        let text = words.join(" ");
+        let a = plan(&text, &ctx(&clusters, Some(&last)));
+        let b = plan(&text, &ctx(&clusters, Some(&last)));
+        proptest::prop_assert_eq!(a, b);
+    }
+
+    #[test]
+    fn a_write_asked_as_a_question_is_never_planned(
+        i in 0..ROWS.len(),
+        opener in proptest::sample::select(&["should I", "how do I", "what happens if I", "is it safe to", "can we", "do I need to"][..]),
+    ) {
+        let clusters = clusters();
+        let text = format!("{opener} {}", ROWS[i].0);
+        if let Planned::Plan(p) = plan(&text, &ctx(&clusters, None)) {
+            proptest::prop_assert!(!p.is_write(), "{text:?} planned {:?}", p.kubectl());
+        }
+    }
+}
