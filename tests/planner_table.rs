@@ -1285,7 +1285,9 @@ fn every_utterance_in_the_table_plans_as_expected() {
 
 #[test]
 fn the_table_is_big_enough_to_mean_something() {
-    assert!(ROWS.len() + MANIFEST_ROWS.len() + FOLLOW_UPS.len() >= 150);
+    let total = ROWS.len() + MANIFEST_ROWS.len() + FOLLOW_UPS.len();
+    println!("{total} utterances");
+    assert!(total >= 150);
 }
 
 fn planned(text: &str) -> kubechat::actions::Plan {
