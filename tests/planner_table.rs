@@ -618,6 +618,14 @@ const ROWS: &[(&str, Want)] = &[
     ),
     ("why", Clarify("Name the pod or deployment")),
     (
+        "why is node n1 not ready",
+        K(&["kubectl describe nodes n1"]),
+    ),
+    (
+        "why is pvc data pending",
+        K(&["kubectl describe persistentvolumeclaims data -n payments"]),
+    ),
+    (
         "can I delete pods in prod?",
         K(&["kubectl auth can-i delete pods -n prod"]),
     ),
@@ -884,6 +892,230 @@ const ROWS: &[(&str, Want)] = &[
         "how do I see the pods in prod",
         K(&["kubectl get pods -n prod"]),
     ),
+    // ── words that must never become names, and one request at a time ────────────────────
+    ("restart payment-api and checkout", No("not \"and\"")),
+    (
+        "scale payment-api to 3 and restart checkout",
+        Clarify("One request at a time"),
+    ),
+    (
+        "set image of payment-api to registry/pay:1.4.2 and restart it",
+        Clarify("One request at a time"),
+    ),
+    ("drain all nodes", No("not \"all\"")),
+    ("cordon all nodes", No("not \"all\"")),
+    ("label all pods team=a", No("not \"all\"")),
+    ("restart everything", No("not \"everything\"")),
+    (
+        "delete everything in prod",
+        No("delete by selector or --all"),
+    ),
+    ("list pods sorted by restarts", No("not \"sorted\"")),
+    ("show pods in prod and billing", No("not \"and\"")),
+    (
+        "kubectl get pods in prod",
+        No("\"in\" would be read as an object name"),
+    ),
+    ("kubectl label pod x app=web app=api", Clarify("two values")),
+    ("scale payment-api to 2.5", Clarify("whole numbers")),
+    ("deploy payment-api", Clarify("Deploy what, exactly?")),
+    (
+        "deploy registry/pay:1.4.2 to payment-api",
+        K(&["kubectl set image deployment/payment-api '*=registry/pay:1.4.2' -n payments"]),
+    ),
+    (
+        "get rid of pod checkout-7d9f",
+        K(&["kubectl delete pod checkout-7d9f -n payments"]),
+    ),
+    (
+        "I think payment-api is broken",
+        K(&["kubectl describe pods -n payments -l app=payment-api"]),
+    ),
+    (
+        "payment-api is down!",
+        K(&["kubectl describe pods -n payments -l app=payment-api"]),
+    ),
+    (
+        "how many pods are running in prod",
+        K(&["kubectl get pods -n prod --field-selector status.phase=Running"]),
+    ),
+    ("show nodes that are not ready", K(&["kubectl get nodes"])),
+    ("what's happening in prod", K(&["kubectl events -n prod"])),
+    ("warnings in prod", K(&["kubectl events -n prod"])),
+    (
+        "show the last 50 lines of checkout-7d9f",
+        K(&["kubectl logs checkout-7d9f -n payments --tail=50"]),
+    ),
+    (
+        "what image does payment-api use",
+        K(&["kubectl get deployments payment-api -n payments -o wide"]),
+    ),
+    (
+        "what version is payment-api running",
+        K(&["kubectl get deployments payment-api -n payments -o wide"]),
+    ),
+    (
+        "get pods running on node n1",
+        K(
+            &[
+                "kubectl get pods -n payments --field-selector status.phase=Running,spec.nodeName=n1",
+            ],
+        ),
+    ),
+    (
+        "Restart Payment-API",
+        K(&["kubectl rollout restart deployment/payment-api -n payments"]),
+    ),
+    (
+        "rollout restart payment-api",
+        K(&["kubectl rollout restart deployment/payment-api -n payments"]),
+    ),
+    (
+        "kubectl get pods -A -n prod",
+        Clarify("namespace prod and for all namespaces"),
+    ),
+    ("can I scale payment-api", No("not \"scale\"")),
+    ("nuke payment-api", No("\"nuke\"")),
+    // ── more paraphrases ─────────────────────────────────────────────────────────────────
+    (
+        "*restart* payment-api 🙏",
+        K(&["kubectl rollout restart deployment/payment-api -n payments"]),
+    ),
+    (
+        "hey kubechat\nrestart `payment-api`\nthanks",
+        K(&["kubectl rollout restart deployment/payment-api -n payments"]),
+    ),
+    (
+        "why is payment-api failing",
+        K(&["kubectl describe pods -n payments -l app=payment-api"]),
+    ),
+    (
+        "why is payment-api restarting",
+        K(&["kubectl describe pods -n payments -l app=payment-api"]),
+    ),
+    (
+        "why won't checkout start",
+        K(&["kubectl describe pods -n payments -l app=checkout"]),
+    ),
+    (
+        "status of payment-api",
+        K(&["kubectl describe pods -n payments -l app=payment-api"]),
+    ),
+    (
+        "logs of checkout-7d9f since an hour",
+        K(&["kubectl logs checkout-7d9f -n payments --since=1h"]),
+    ),
+    (
+        "logs of checkout-7d9f from the last 15 minutes",
+        K(&["kubectl logs checkout-7d9f -n payments --since=15m"]),
+    ),
+    (
+        "last 100 lines of logs of checkout-7d9f in prod",
+        K(&["kubectl logs checkout-7d9f -n prod --tail=100"]),
+    ),
+    (
+        "logs for checkout-7d9f -c app --tail 20",
+        K(&["kubectl logs checkout-7d9f -n payments -c app --tail=20"]),
+    ),
+    (
+        "show me the crashed container logs of checkout-7d9f",
+        K(&["kubectl logs checkout-7d9f -n payments --previous"]),
+    ),
+    (
+        "logs of pod/checkout-7d9f",
+        K(&["kubectl logs checkout-7d9f -n payments"]),
+    ),
+    (
+        "restart deploy/payment-api in prod",
+        K(&["kubectl rollout restart deployment/payment-api -n prod"]),
+    ),
+    (
+        "restart payment-api --context staging-us",
+        On(
+            "staging-us",
+            &["kubectl rollout restart deployment/payment-api -n payments"],
+        ),
+    ),
+    (
+        "scale payment-api to 3 on prod",
+        Clarify("If prod is a node, say \"on node prod\"; if it is a namespace, say \"in prod\""),
+    ),
+    (
+        "scale deployment old-api to 2 everywhere",
+        Clarify("needs one namespace"),
+    ),
+    (
+        "show hpa in prod",
+        K(&["kubectl get horizontalpodautoscalers -n prod"]),
+    ),
+    (
+        "describe svc web",
+        K(&["kubectl describe services web -n payments"]),
+    ),
+    (
+        "terminate pod x in prod",
+        K(&["kubectl delete pod x -n prod"]),
+    ),
+    (
+        "upgrade payment-api to registry/pay:1.5.0",
+        K(&["kubectl set image deployment/payment-api '*=registry/pay:1.5.0' -n payments"]),
+    ),
+    (
+        "roll out registry/pay:1.5.0 to payment-api",
+        K(&["kubectl set image deployment/payment-api '*=registry/pay:1.5.0' -n payments"]),
+    ),
+    ("mark n1 schedulable again", K(&["kubectl uncordon n1"])),
+    (
+        "unlabel pod x team",
+        K(&["kubectl label pod x team- -n payments"]),
+    ),
+    (
+        "remove annotation note from pod x",
+        K(&["kubectl annotate pod x note- -n payments"]),
+    ),
+    (
+        "annotate pod x note=hello world",
+        No("a value with spaces needs kubectl syntax"),
+    ),
+    (
+        "create job from cronjob nightly named test-1",
+        K(&["kubectl create job test-1 --from=cronjob/nightly -n payments"]),
+    ),
+    ("shut down payment-api", Clarify("scale payment-api to 0")),
+    ("start payment-api", Clarify("how many replicas?")),
+    (
+        "show pods where app=web",
+        K(&["kubectl get pods -n payments -l app=web"]),
+    ),
+    (
+        "list pods matching tier!=frontend",
+        K(&["kubectl get pods -n payments -l 'tier!=frontend'"]),
+    ),
+    ("which node uses the most memory", K(&["kubectl top nodes"])),
+    (
+        "can I create deployments in prod",
+        K(&["kubectl auth can-i create deployments -n prod"]),
+    ),
+    (
+        "can I get secrets on staging-us",
+        On(
+            "staging-us",
+            &["kubectl auth can-i get secrets -n payments"],
+        ),
+    ),
+    (
+        "am I allowed to delete nodes",
+        K(&["kubectl auth can-i delete nodes"]),
+    ),
+    ("can I view logs", No("subresources")),
+    (
+        "how is the rollout of payment-api going",
+        K(&["kubectl rollout status deployment/payment-api -n payments"]),
+    ),
+    (
+        "has payment-api finished rolling out",
+        K(&["kubectl rollout status deployment/payment-api -n payments"]),
+    ),
     // ── help and vague text ──────────────────────────────────────────────────────────────
     ("help", Help),
     ("what can you do?", Help),
@@ -1053,7 +1285,9 @@ fn every_utterance_in_the_table_plans_as_expected() {
 
 #[test]
 fn the_table_is_big_enough_to_mean_something() {
-    assert!(ROWS.len() + MANIFEST_ROWS.len() + FOLLOW_UPS.len() >= 150);
+    let total = ROWS.len() + MANIFEST_ROWS.len() + FOLLOW_UPS.len();
+    println!("{total} utterances");
+    assert!(total >= 150);
 }
 
 fn planned(text: &str) -> kubechat::actions::Plan {
@@ -1135,5 +1369,102 @@ fn planning_is_deterministic() {
             plan(utterance, &ctx(&clusters, None)),
             "{utterance}"
         );
+    }
+}
+
+/// Words the planner reacts to, for random sentences.
+const VOCAB: &[&str] = &[
+    "show",
+    "pods",
+    "in",
+    "prod",
+    "on",
+    "staging-us",
+    "restart",
+    "scale",
+    "to",
+    "5",
+    "-1",
+    "delete",
+    "pod",
+    "x",
+    "it",
+    "logs",
+    "of",
+    "last",
+    "100",
+    "lines",
+    "since",
+    "10",
+    "minutes",
+    "why",
+    "is",
+    "crashing",
+    "can",
+    "i",
+    "should",
+    "and",
+    "all",
+    "deploy/x",
+    "--tail",
+    "-n",
+    "kubectl",
+    "get",
+    "set",
+    "image",
+    "registry/pay:1.4.2",
+    "node",
+    "drain",
+    "label",
+    "a=b",
+    "apply",
+    "\n",
+    "```",
+    "’s",
+    "please",
+    "?",
+    "cluster",
+    "namespace",
+    "-A",
+    "--context",
+    "rollout",
+    "undo",
+    "--to-revision=2",
+    "events",
+    "for",
+    "top",
+    "cpu",
+    "help",
+    "k-",
+    "'",
+];
+
+proptest::proptest! {
+    #[test]
+    fn any_text_gets_an_answer_without_panicking(text in "\\PC{0,120}") {
+        let clusters = clusters();
+        let _ = plan(&text, &ctx(&clusters, None));
+    }
+
+    #[test]
+    fn random_requests_are_deterministic(words in proptest::collection::vec(proptest::sample::select(VOCAB), 0..14)) {
+        let clusters = clusters();
+        let last = ObjectRef { resource: "pods".to_string(), name: "x".to_string() };
+        let text = words.join(" ");
+        let a = plan(&text, &ctx(&clusters, Some(&last)));
+        let b = plan(&text, &ctx(&clusters, Some(&last)));
+        proptest::prop_assert_eq!(a, b);
+    }
+
+    #[test]
+    fn a_write_asked_as_a_question_is_never_planned(
+        i in 0..ROWS.len(),
+        opener in proptest::sample::select(&["should I", "how do I", "what happens if I", "is it safe to", "can we", "do I need to"][..]),
+    ) {
+        let clusters = clusters();
+        let text = format!("{opener} {}", ROWS[i].0);
+        if let Planned::Plan(p) = plan(&text, &ctx(&clusters, None)) {
+            proptest::prop_assert!(!p.is_write(), "{text:?} planned {:?}", p.kubectl());
+        }
     }
 }

@@ -71,6 +71,8 @@ const HELP: &[&[&str]] = &[
     &["list", "commands"],
     &["thanks"],
     &["thank", "you"],
+    &["what's", "up"],
+    &["whats", "up"],
 ];
 
 fn is_help(toks: &[Tok<'_>]) -> bool {
@@ -123,6 +125,32 @@ fn opener(toks: &[Tok<'_>], openers: &[&[&str]]) -> Option<usize> {
         .iter()
         .find(|o| o.len() <= toks.len() && o.iter().zip(toks).all(|(w, t)| *w == t.low))
         .map(|o| o.len())
+}
+
+/// Verbs that start a second request after "and" / "then".
+#[rustfmt::skip]
+const VERBS: &[&str] = &[
+    "restart", "scale", "delete", "remove", "kill", "roll", "rollback", "revert", "undo", "set",
+    "update", "cordon", "uncordon", "drain", "label", "annotate", "show", "list", "get",
+    "describe", "bounce", "redeploy", "create", "run", "trigger", "apply", "patch",
+];
+
+/// "scale x to 3 and restart y": one request at a time, so each gets its own preview.
+fn two_requests(toks: &[Tok<'_>]) -> Option<Planned> {
+    let at = toks.windows(2).enumerate().position(|(i, w)| {
+        let after = toks.get(i + 2).map_or("", |t| t.low);
+        // "drain n1 and delete emptydir data" is one request.
+        matches!(w[0].low, "and" | "then")
+            && VERBS.contains(&w[1].low)
+            && !matches!(after, "emptydir" | "local")
+    })?;
+    let first: Vec<&str> = toks[..at].iter().map(|t| t.raw).collect();
+    let second: Vec<&str> = toks[at + 1..].iter().map(|t| t.raw).collect();
+    Some(Planned::Clarify(format!(
+        "One request at a time, please, so each gets its own preview: send \"{}\" first, then \"{}\".",
+        first.join(" "),
+        second.join(" ")
+    )))
 }
 
 fn plan_words(toks: &[Tok<'_>], wh: Where, ctx: &PlanContext<'_>) -> Result<Planned, Planned> {
@@ -193,8 +221,9 @@ const HEALTH: &[&str] = &[
 ];
 
 const READ_OPENERS: &[&str] = &[
-    "show", "list", "get", "display", "see", "view", "print", "fetch", "give", "what", "what's",
-    "whats", "which", "how", "are", "is", "any", "check", "find", "lookup", "look",
+    "yaml", "json", "show", "list", "get", "display", "see", "view", "print", "fetch", "give",
+    "what", "what's", "whats", "which", "how", "are", "is", "any", "check", "find", "lookup",
+    "look",
 ];
 
 /// Picks the intent from the verb and hands the words to it.
@@ -206,7 +235,11 @@ fn intent(toks: &[Tok<'_>], wh: Where, ctx: &PlanContext<'_>) -> Result<Planned,
     let image_like = toks.iter().any(|t| words::looks_like_image(t.raw));
     let labels = has_any(&["label", "labels", "labelled", "labeled"]);
     let annotations = has_any(&["annotation", "annotations"]);
+    if let Some(p) = two_requests(toks) {
+        return Err(p);
+    }
     match first {
+        "get" if second == "rid" => return objects::delete(&toks[2..], wh, ctx),
         "describe" => return reads::describe(toks, wh, ctx),
         "logs" | "log" | "tail" => return logs::logs(toks, wh, ctx),
         "events" => return reads::events(toks, wh, ctx),
@@ -262,6 +295,12 @@ fn intent(toks: &[Tok<'_>], wh: Where, ctx: &PlanContext<'_>) -> Result<Planned,
             if has_any(&["image", "images"]) || image_like || tag {
                 return writes::set_image(toks, wh, ctx);
             }
+            if first == "deploy" {
+                return Err(Planned::Clarify(
+                    "Deploy what, exactly? To run a new image say \"set image of <name> to <image>\"; to restart the pods, \"restart <name>\"; to create objects, send \"apply\" with the manifest."
+                        .to_string(),
+                ));
+            }
         }
         "trigger" | "run" | "create" | "start" | "kick" | "launch" | "execute" => {
             let last_is_cronjob = ctx.last_target.is_some_and(|t| t.resource == "cronjobs");
@@ -298,10 +337,15 @@ fn intent(toks: &[Tok<'_>], wh: Where, ctx: &PlanContext<'_>) -> Result<Planned,
     if has("why") || has_any(&["diagnose", "troubleshoot"]) {
         return health::diagnose(toks, wh, ctx);
     }
-    if has_any(&["logs", "log"]) {
+    if has_any(&["logs", "log", "lines"]) {
         return logs::logs(toks, wh, ctx);
     }
-    if has_any(&["events", "event"]) {
+    if has_any(&["happening", "going"]) && has("with") {
+        return health::diagnose(toks, wh, ctx);
+    }
+    if has_any(&["events", "event", "warnings", "happening", "happened"])
+        || (has("going") && has("on"))
+    {
         return reads::events(toks, wh, ctx);
     }
     if has_any(&[
@@ -323,14 +367,18 @@ fn intent(toks: &[Tok<'_>], wh: Where, ctx: &PlanContext<'_>) -> Result<Planned,
     if has_any(&["rollout", "roll-out", "rolled", "rolling"]) {
         return health::rollout_status(toks, wh, ctx);
     }
+    // "what image does payment-api run": a wide get shows images.
+    if has_any(&["image", "images", "version", "versions"]) && READ_OPENERS.contains(&first) {
+        return reads::get(toks, wh, ctx);
+    }
     if has_any(FAILURE)
         || (has_any(HEALTH)
             && matches!(
                 first,
-                "is" | "are" | "how" | "how's" | "what's" | "what" | "check"
+                "is" | "are" | "how" | "how's" | "what's" | "what" | "check" | "status" | "health"
             ))
     {
-        return health::diagnose_or_failing(toks, wh, ctx);
+        return health::diagnose(toks, wh, ctx);
     }
     if has_any(&["details", "detail", "info", "information"]) || (first == "tell" && has("about")) {
         return reads::describe(toks, wh, ctx);

@@ -305,8 +305,20 @@ fn one_target(pos: &[String]) -> Result<(Kind, Option<String>, usize), Planned> 
     }
 }
 
-/// An object name as typed, checked.
+/// An object name as typed, checked. Words like "in" or "all" are refused as names: in
+/// "kubectl get pods in prod" kubectl would look for a pod called "in".
 fn name_arg(name: &str) -> Result<String, Planned> {
+    if matches!(
+        name,
+        "in" | "on" | "of" | "for" | "to" | "from" | "with" | "and" | "all" | "everything"
+    ) {
+        return Err(reply::not_understood(
+            &format!(
+                "\"{name}\" would be read as an object name; use -n <namespace> for a namespace, and name objects one by one"
+            ),
+            Topic::Kubectl,
+        ));
+    }
     if words::is_name(name) {
         Ok(name.to_string())
     } else {

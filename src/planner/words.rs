@@ -12,7 +12,7 @@ const LEADING_CHATTER: &[&str] = &[
     "@kubechat", "kubechat", "hey", "hi", "hello", "yo", "ok", "okay", "please", "pls", "plz",
     "kindly", "can you", "could you", "would you", "will you", "can u", "could u", "go ahead and",
     "i want to", "i'd like to", "i would like to", "i need to", "we need to", "let's", "lets",
-    "just", "quickly",
+    "just", "quickly", "i think", "i guess", "looks like",
 ];
 
 /// Closers: politeness after the request.

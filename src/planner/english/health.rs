@@ -7,7 +7,7 @@ use crate::planner::{PlanContext, Planned};
 
 use super::lex::Tok;
 use super::reads::{GetOpts, finish_get, pods};
-use super::subject::{Subject, collect};
+use super::subject::{Subject, collect, last_kind};
 
 type Outcome = Result<Planned, Planned>;
 
@@ -20,24 +20,37 @@ const DIAGNOSE_WORDS: &[&str] = &[
     "killed", "slow", "won't", "doesn't", "isn't", "can't", "cannot", "to", "in", "state", "and",
     "how", "how's", "check", "healthy", "health", "ok", "okay", "fine", "alive", "status", "of",
     "any", "anything", "something", "which", "show", "list", "find", "all", "everything",
-    "currently", "at", "moment", "see", "there",
+    "currently", "at", "moment", "see", "there", "many", "much",
 ];
 
-/// "why is checkout crashing", "what's wrong with payment-api", "diagnose it".
-pub(super) fn diagnose(toks: &[Tok<'_>], wh: Where, ctx: &PlanContext<'_>) -> Outcome {
-    diagnose_or_failing(toks, wh, ctx)
-}
-
+/// "why is checkout crashing", "what's wrong with payment-api", "what's failing in prod?".
 /// With a name (or "it"): diagnose it. Without: list what is failing in the scope.
-pub(super) fn diagnose_or_failing(toks: &[Tok<'_>], wh: Where, ctx: &PlanContext<'_>) -> Outcome {
+pub(super) fn diagnose(toks: &[Tok<'_>], wh: Where, ctx: &PlanContext<'_>) -> Outcome {
     let s: Subject<'_> = collect(toks, DIAGNOSE_WORDS, "that something is wrong", |t, i| {
         Ok(usize::from(super::FAILURE.contains(&t[i].low)))
     })?;
-    let name = match s.one_name()? {
-        Some(n) => Some(n.to_string()),
-        None if s.pronoun => Some(target::last_target(ctx)?.name.clone()),
-        None => None,
+    let (kind, name) = match (s.one_name()?, &s.kind) {
+        (Some(n), k) => (k.clone(), Some(n.to_string())),
+        (None, _) if s.pronoun => {
+            let last = s.last(ctx)?;
+            (Some(last_kind(last)), Some(last.name.clone()))
+        }
+        (None, k) => (k.clone(), None),
     };
+    // Nodes, volumes and the like have no pods to diagnose: describing them shows their
+    // conditions and events.
+    if let (Some(k), Some(name)) = (
+        kind.as_ref()
+            .filter(|k| !k.is("pods") && k.workload().is_none()),
+        &name,
+    ) {
+        let action = Action::Describe {
+            namespace: wh.object_namespace(ctx, k.namespaced)?,
+            resource: k.resource.to_string(),
+            name: name.clone(),
+        };
+        return Ok(wh.finish(ctx, vec![action]));
+    }
     if let Some(name) = name {
         let namespace = wh.one_namespace(ctx)?;
         return Ok(wh.finish(ctx, vec![Action::Diagnose { name, namespace }]));
@@ -108,7 +121,10 @@ fn workload_subject(
     )?;
     let target = match s.one_name()? {
         Some(n) => target::workload(s.kind.as_ref(), n, verb)?,
-        None if s.pronoun => target::last_workload(ctx, verb)?,
+        None if s.pronoun => {
+            s.last(ctx)?;
+            target::last_workload(ctx, verb)?
+        }
         None => {
             return Err(Planned::Clarify(format!(
                 "The {verb} of which deployment? e.g. \"{verb} of payment-api\"."

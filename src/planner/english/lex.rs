@@ -29,7 +29,14 @@ pub(super) fn lex<'a>(text: &'a str, lower: &'a str) -> Vec<Tok<'a>> {
             .trim_end_matches([
                 '"', '\'', '`', ')', ']', ',', ';', ':', '!', '?', '.', '”', '’',
             ]);
-        if trimmed.is_empty() {
+        // Chat markup around a word (*bold*, _italic_), unless it is a `*=image` pair.
+        let trimmed = if trimmed.contains('=') {
+            trimmed
+        } else {
+            trimmed.trim_matches(['*', '_'])
+        };
+        // Emoji and lone punctuation ("🙏", "—") carry no request.
+        if !trimmed.bytes().any(|b| b.is_ascii_alphanumeric()) {
             continue;
         }
         let s = start + (trimmed.as_ptr() as usize - piece.as_ptr() as usize);
@@ -59,6 +66,7 @@ const NOT_A_PLACE: &[&str] = &[
 fn is_place(t: &Tok<'_>) -> bool {
     words::is_namespace(t.low)
         && !NOT_A_PLACE.contains(&t.low)
+        && !super::subject::NOT_NAMES.contains(&t.low)
         && !t.low.bytes().all(|b| b.is_ascii_digit())
         && target::kind_of(t.low).is_none()
 }

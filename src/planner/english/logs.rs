@@ -3,7 +3,7 @@
 
 use crate::actions::Action;
 use crate::planner::reply::{self, Topic};
-use crate::planner::target::{self, Where};
+use crate::planner::target::Where;
 use crate::planner::{PlanContext, Planned, words};
 
 use super::lex::Tok;
@@ -47,7 +47,7 @@ pub(super) fn logs(toks: &[Tok<'_>], wh: Where, ctx: &PlanContext<'_>) -> Outcom
             ))));
         }
         (_, None) if s.pronoun => {
-            let last = target::last_target(ctx)?;
+            let last = s.last(ctx)?;
             if last.resource != "pods" {
                 return Err(reply::ask_for_pod(Some(&format!(
                     "{} {}",
@@ -142,6 +142,10 @@ fn log_option(t: &[Tok<'_>], i: usize, o: &mut LogOpts) -> Result<usize, Planned
             if matches!(at(j), "last" | "past") {
                 j += 1;
             }
+        }
+        // "since an hour", "for a minute"
+        if matches!(at(j), "a" | "an" | "one") && words::unit_seconds(at(j + 1)).is_some() {
+            j += 1;
         }
     }
     if let Some(n) = words::number(at(j)).filter(|n| *n > 0) {

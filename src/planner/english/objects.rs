@@ -40,7 +40,7 @@ pub(super) fn delete(toks: &[Tok<'_>], wh: Where, ctx: &PlanContext<'_>) -> Outc
         },
     )?;
     if s.pronoun && s.names.is_empty() {
-        let last = target::last_target(ctx)?;
+        let last = s.last(ctx)?;
         let action = Action::Delete {
             resource: last.resource.clone(),
             name: last.name.clone(),
@@ -129,7 +129,7 @@ pub(super) fn node(verb: &str, toks: &[Tok<'_>], wh: Where, ctx: &PlanContext<'_
         ));
     }
     let nodes: Vec<String> = if s.names.is_empty() && s.pronoun {
-        let last = target::last_target(ctx)?;
+        let last = s.last(ctx)?;
         if last.resource != "nodes" {
             return Err(Planned::Clarify(format!(
                 "{} which node? The last object here is {} {}, not a node.",
@@ -219,6 +219,18 @@ pub(super) fn meta(labels: bool, toks: &[Tok<'_>], wh: Where, ctx: &PlanContext<
         }
     }
     let verb = if labels { "label" } else { "annotate" };
+    if !removing && !pairs.is_empty() && s.names.len() > 1 {
+        let rest: Vec<&str> = s.names[1..].iter().map(|n| n.text).collect();
+        return Err(reply::not_understood(
+            &format!(
+                "I understood {} for {}, but not \"{}\"; a value with spaces needs kubectl syntax and quotes, e.g. kubectl {verb} pod x 'note=hello world'",
+                pairs.join(" "),
+                s.names[0].text,
+                rest.join(" ")
+            ),
+            Topic::Writes,
+        ));
+    }
     let Some((kind, name)) = s.object(ctx, verb)? else {
         return Err(Planned::Clarify(format!(
             "{} which object? e.g. \"{verb} pod checkout-7d9f team=checkout\".",

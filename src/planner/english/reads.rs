@@ -4,7 +4,7 @@
 use crate::actions::{Action, Output, TopResource};
 use crate::planner::kubectl::CAN_I_VERBS;
 use crate::planner::reply::{self, Topic};
-use crate::planner::target::{self, Kind, Where};
+use crate::planner::target::{Kind, Where};
 use crate::planner::{PlanContext, Planned, words};
 
 use super::lex::Tok;
@@ -16,7 +16,7 @@ type Outcome = Result<Planned, Planned>;
 const GET_WORDS: &[&str] = &[
     "show", "list", "get", "display", "see", "view", "print", "fetch", "give", "what", "what's",
     "whats", "which", "are", "is", "any", "all", "how", "many", "current", "existing", "available",
-    "do", "we", "have", "i", "check", "find", "lookup", "look", "at", "status", "output", "format",
+    "do", "we", "have", "i", "check", "find", "lookup", "look", "at", "status", "output", "format", "does", "use", "uses", "runs", "run",
     "only", "just", "every", "each", "there", "exist",
 ];
 
@@ -26,6 +26,8 @@ pub(super) struct GetOpts {
     pub selector: Vec<String>,
     pub fields: Vec<String>,
     pub output: Option<Output>,
+    /// The request asks about images or versions.
+    pub images: bool,
 }
 
 /// "show pods in prod", "list deployments everywhere", "yaml of deployment x".
@@ -34,15 +36,26 @@ pub(super) fn get(toks: &[Tok<'_>], wh: Where, ctx: &PlanContext<'_>) -> Outcome
     let s = collect(toks, GET_WORDS, "that you want to see something", |t, i| {
         get_option(t, i, &mut o)
     })?;
+    if o.images {
+        // "what version is x running": "running" is not a phase filter here.
+        o.fields.retain(|f| f != "status.phase=Running");
+    }
     if s.kind.is_none() {
         if let Some(p) = s.kind_typo(true) {
             return Err(p);
+        }
+        if let (true, Some(n)) = (o.images, s.one_name()?) {
+            let kind = Kind {
+                resource: "deployments".into(),
+                namespaced: true,
+            };
+            return finish_get(wh, ctx, kind, vec![n.to_string()], o);
         }
         if let Some(n) = s.names.first() {
             return Err(which_kind("show", n.text));
         }
         if s.pronoun {
-            let last = target::last_target(ctx)?;
+            let last = s.last(ctx)?;
             let kind = subject::last_kind(last);
             return finish_get(wh, ctx, kind, vec![last.name.clone()], o);
         }
@@ -64,7 +77,7 @@ pub(super) fn get(toks: &[Tok<'_>], wh: Where, ctx: &PlanContext<'_>) -> Outcome
             n = n.text
         )));
     }
-    let names = s.names.iter().map(|n| n.text.to_string()).collect();
+    let names = s.one_name()?.into_iter().map(str::to_string).collect();
     finish_get(wh, ctx, kind, names, o)
 }
 
@@ -162,6 +175,11 @@ fn get_option(t: &[Tok<'_>], i: usize, o: &mut GetOpts) -> Result<usize, Planned
             return Ok(3);
         }
         "running" => o.fields.push("status.phase=Running".to_string()),
+        // "what image does payment-api run": the wide listing shows images.
+        "image" | "images" | "version" | "versions" | "tag" => {
+            o.images = true;
+            o.output.get_or_insert(Output::Wide);
+        }
         "completed" | "succeeded" | "finished" => {
             o.fields.push("status.phase=Succeeded".to_string())
         }
@@ -225,8 +243,30 @@ pub(super) fn describe(toks: &[Tok<'_>], wh: Where, ctx: &PlanContext<'_>) -> Ou
 }
 
 const EVENT_WORDS: &[&str] = &[
-    "events", "event", "show", "list", "get", "recent", "latest", "what", "happened", "any",
-    "warnings", "on", "with", "give", "see", "view", "all",
+    "happening",
+    "happened",
+    "going",
+    "is",
+    "what's",
+    "whats",
+    "warning",
+    "events",
+    "event",
+    "show",
+    "list",
+    "get",
+    "recent",
+    "latest",
+    "what",
+    "happened",
+    "any",
+    "warnings",
+    "on",
+    "with",
+    "give",
+    "see",
+    "view",
+    "all",
 ];
 
 /// "events in prod", "events for pod x", "events of it".
@@ -319,6 +359,15 @@ pub(super) fn can_i(toks: &[Tok<'_>], wh: Where, ctx: &PlanContext<'_>) -> Outco
     } else {
         &toks[1..]
     };
+    if rest
+        .iter()
+        .any(|t| matches!(t.low, "logs" | "log" | "exec" | "shell"))
+    {
+        return Err(reply::not_understood(
+            "permission checks on logs or exec (subresources) are not supported yet; ask e.g. \"can I get pods in payments?\"",
+            Topic::Reads,
+        ));
+    }
     let s = collect(
         rest,
         &["any", "all", "other", "every"],

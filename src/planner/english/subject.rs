@@ -15,10 +15,23 @@ use super::lex::Tok;
 const FILLERS: &[&str] = &[
     "the", "a", "an", "of", "for", "from", "about", "me", "us", "my", "our", "your", "please",
     "named", "called", "now", "right", "currently", "just", "some", "there", "here", "again",
+    "thanks", "thx", "asap",
 ];
 
 /// Words that refer back to the thread's last object.
 const PRONOUNS: &[&str] = &["it", "its", "that", "this", "them", "they", "same"];
+
+/// Words that are valid Kubernetes names but, in a sentence, never name an object: left
+/// over, they make the request not understood rather than aim it at an object called "all".
+#[rustfmt::skip]
+pub(super) const NOT_NAMES: &[&str] = &[
+    "and", "or", "then", "also", "but", "not", "nor", "so", "to", "in", "on", "at", "by", "into",
+    "onto", "with", "without", "i", "we", "you", "he", "she", "is", "are", "was", "were", "be",
+    "been", "am", "what", "why", "how", "when", "who", "where", "which", "whose", "should",
+    "can", "could", "would", "will", "shall", "may", "might", "must", "do", "does", "did",
+    "done", "if", "yes", "no", "ok", "all", "every", "everything", "each", "any", "anything",
+    "something", "none", "nothing", "everyone", "sorted", "sort", "order", "please", "thanks",
+];
 
 /// Kind short names that are also English words, so are not kinds in English text.
 const NOT_KINDS_IN_ENGLISH: &[&str] =
@@ -77,8 +90,42 @@ pub(super) fn collect<'a>(
             i += 1;
             continue;
         }
-        if PRONOUNS.contains(&w) {
+        // "that"/"this" point back only on their own ("restart that", "that one", "that pod");
+        // "nodes that are not ready" is a relative clause.
+        let next = toks.get(i + 1).map_or("", |t| t.low);
+        let pointing = !matches!(w, "that" | "this")
+            || next.is_empty()
+            || next == "one"
+            || kind_word(next).is_some();
+        // "deploy/payment-api", as kubectl writes it.
+        if let Some((k, n)) = w.split_once('/')
+            && let Some(kind) = kind_word(k)
+            && words::is_name(n)
+        {
+            if let Some(have) = &s.kind
+                && *have != kind
+            {
+                return Err(Planned::Clarify(format!(
+                    "You named two kinds, {} and {}. Which one do you mean?",
+                    have.resource, kind.resource
+                )));
+            }
+            s.plural = false;
+            s.kind_pos = i;
+            s.kind = Some(kind);
+            s.names.push(Name {
+                text: n,
+                pos: i,
+                via_of,
+            });
+            via_of = false;
+            i += 1;
+            continue;
+        }
+        if PRONOUNS.contains(&w) && pointing {
             s.pronoun = true;
+        } else if PRONOUNS.contains(&w) {
+            // a relative "that": no meaning of its own
         } else if let Some(kind) = kind_word(w) {
             if let Some(k) = &s.kind
                 && *k != kind
@@ -91,7 +138,7 @@ pub(super) fn collect<'a>(
             s.plural = is_plural(w);
             s.kind_pos = i;
             s.kind = Some(kind);
-        } else if words::is_name(w) {
+        } else if words::is_name(w) && !NOT_NAMES.contains(&w) {
             s.names.push(Name {
                 text: w,
                 pos: i,
@@ -141,6 +188,22 @@ impl<'a> Subject<'a> {
         kinds::suggest(first.text).map(|_| target::unknown_kind(first.text))
     }
 
+    /// The thread's last object, for "it": checked against a kind the request names
+    /// ("delete that pod" when the last object is a deployment is asked back).
+    pub(super) fn last<'c>(&self, ctx: &PlanContext<'c>) -> Result<&'c ObjectRef, Planned> {
+        let last = target::last_target(ctx)?;
+        match &self.kind {
+            Some(k) if k.resource != last.resource.as_str() => Err(Planned::Clarify(format!(
+                "The last object here is {} {}, not a {}. Which {} do you mean?",
+                singular(&last.resource),
+                last.name,
+                singular(&k.resource),
+                singular(&k.resource)
+            ))),
+            _ => Ok(last),
+        }
+    }
+
     /// The explicit object: kind and name, or "it".
     pub(super) fn object(
         &self,
@@ -155,7 +218,7 @@ impl<'a> Subject<'a> {
             (Some(k), Some(n)) => Ok(Some((k.clone(), n.to_string()))),
             (None, Some(n)) => Err(which_kind(verb, n)),
             (_, None) if self.pronoun => {
-                let last = target::last_target(ctx)?;
+                let last = self.last(ctx)?;
                 Ok(Some((last_kind(last), last.name.clone())))
             }
             (Some(k), None) => Err(Planned::Clarify(format!(

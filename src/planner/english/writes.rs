@@ -20,7 +20,10 @@ const MAX_REPLICAS: i64 = 1000;
 fn workload(s: &Subject<'_>, ctx: &PlanContext<'_>, verb: &str) -> Result<Workload, Planned> {
     match s.one_name()? {
         Some(n) => target::workload(s.kind.as_ref(), n, verb),
-        None if s.pronoun => target::last_workload(ctx, verb),
+        None if s.pronoun => {
+            s.last(ctx)?;
+            target::last_workload(ctx, verb)
+        }
         None => Err(Planned::Clarify(format!(
             "{} which {}? e.g. \"{verb} payment-api\".",
             capital(verb),
@@ -59,6 +62,12 @@ pub(super) fn scale(toks: &[Tok<'_>], wh: Where, ctx: &PlanContext<'_>) -> Outco
             }
             if matches!(w, "--replicas" | "to" | "by") {
                 let Some(n) = words::number(at(i + 1)) else {
+                    if at(i + 1).parse::<f64>().is_ok() {
+                        return Err(Planned::Clarify(format!(
+                            "Replicas are whole numbers, and \"{}\" is not. How many replicas do you want?",
+                            at(i + 1)
+                        )));
+                    }
                     return Ok(0);
                 };
                 relative |= w == "by";

@@ -167,6 +167,11 @@ pub(in crate::planner) fn meta_changes(
                     Topic::Writes,
                 ));
             }
+            if changes.set.get(k).is_some_and(|old| old != v) {
+                return Err(Planned::Clarify(format!(
+                    "You gave {k} two values. Which one should it be?"
+                )));
+            }
             changes.set.insert(k.to_string(), v.to_string());
         } else if let Some(k) = p.strip_suffix('-')
             && words::is_meta_key(k)
