@@ -300,6 +300,23 @@ async fn verify_finds_an_inserted_entry_with_a_valid_looking_hash() {
 }
 
 #[tokio::test]
+async fn verify_reports_bytes_that_are_not_text_as_an_edit() {
+    let db = temp_db();
+    let ledger = Ledger::open(&db.url).await.expect("open");
+    append_n(&ledger, 5).await;
+    sqlx::query("UPDATE entries SET actor = CAST(X'ff61' AS TEXT) WHERE seq = 3")
+        .execute(&mut attacker(&db).await)
+        .await
+        .expect("tamper");
+    let (seq, reason) = first_break(&ledger).await;
+    assert_eq!(seq, 3);
+    assert!(
+        reason.starts_with("entry 3 was edited (it is unreadable: "),
+        "{reason}"
+    );
+}
+
+#[tokio::test]
 async fn a_failed_write_is_reported_to_the_caller_and_nothing_is_stored() {
     let db = temp_db();
     let ledger = Ledger::open(&db.url).await.expect("open");
@@ -452,4 +469,10 @@ async fn the_ledger_file_is_created_in_wal_mode() {
         .await
         .expect("pragma");
     assert_eq!(mode, "wal");
+}
+
+#[test]
+fn the_handle_is_a_cheap_shareable_clone() {
+    fn shareable<T: Clone + Send + Sync + 'static>() {}
+    shareable::<Ledger>();
 }

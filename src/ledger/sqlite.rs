@@ -12,6 +12,7 @@
 
 use std::io::{BufWriter, Write};
 use std::str::FromStr;
+use std::sync::LazyLock;
 use std::time::Duration;
 
 use jiff::Timestamp;
@@ -22,7 +23,7 @@ use sqlx::sqlite::{
 };
 use sqlx::{Row, SqlSafeStr};
 
-use super::chain::{self, Body, GENESIS_HASH, Link, Walker};
+use super::chain::{self, Body, GENESIS_HASH, Link, Sealed, Walker};
 use super::export::{self, ExportFormat};
 use super::{ALL_KINDS, Entry, EntryKind, LedgerError, NewEntry, VerifyReport};
 
@@ -88,6 +89,22 @@ pub(super) async fn open(url: &str, shown_url: &str) -> Result<SqlitePool, Ledge
     Ok(pool)
 }
 
+/// Rows per `INSERT`: a batch is written in chunks of these sizes, largest first, so a few
+/// statements stay prepared however batch sizes vary, and a batch costs few round trips to
+/// SQLite's worker thread.
+const CHUNKS: [usize; 4] = [64, 16, 4, 1];
+
+static INSERTS: LazyLock<[String; 4]> = LazyLock::new(|| {
+    CHUNKS.map(|rows| {
+        let values = vec!["(?, ?, ?, ?, ?, ?, ?, ?, ?, ?)"; rows].join(", ");
+        format!(
+            "INSERT INTO entries \
+             (seq, time, actor, cluster, namespace, plan_id, kind, payload, prev_hash, hash) \
+             VALUES {values}"
+        )
+    })
+});
+
 /// Appends `batch` after the current head in one `BEGIN IMMEDIATE` transaction.
 pub(super) async fn append_batch(
     pool: &SqlitePool,
@@ -98,51 +115,45 @@ pub(super) async fn append_batch(
         sqlx::query_as("SELECT seq, hash FROM entries ORDER BY seq DESC LIMIT 1")
             .fetch_optional(&mut *tx)
             .await?;
-    let (mut seq, mut prev_hash) = head.unwrap_or((0, GENESIS_HASH.to_owned()));
-    let mut prev = chain::decode_hash(&prev_hash).ok_or_else(|| LedgerError::Corrupt {
-        seq,
+    let (head_seq, head_hash) = head.unwrap_or((0, GENESIS_HASH.to_owned()));
+    let sealed = chain::seal(head_seq, &head_hash, &batch).map_err(|_| LedgerError::Corrupt {
+        seq: head_seq,
         reason: "its hash is not 64 lowercase hex digits, so nothing can be chained after it; \
                  run `kubechat audit verify`"
             .into(),
     })?;
-    let mut stored = Vec::with_capacity(batch.len());
-    let mut scratch = Vec::with_capacity(512);
-    for entry in batch {
-        seq += 1;
-        let time = entry.time.to_string();
-        let payload = chain::canonical_json(&entry.payload);
-        let body = Body {
-            time: &time,
-            actor: &entry.actor,
-            cluster: entry.cluster.as_deref(),
-            namespace: entry.namespace.as_deref(),
-            plan_id: entry.plan_id.as_deref(),
-            kind: entry.kind.as_str(),
-            payload: &payload,
-        };
-        let raw = chain::digest(seq, &prev, &body, &mut scratch);
-        let hash = hex::encode(raw);
-        sqlx::query(
-            "INSERT INTO entries \
-             (seq, time, actor, cluster, namespace, plan_id, kind, payload, prev_hash, hash) \
-             VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?)",
-        )
-        .bind(seq)
-        .bind(&time)
-        .bind(&entry.actor)
-        .bind(&entry.cluster)
-        .bind(&entry.namespace)
-        .bind(&entry.plan_id)
-        .bind(entry.kind.as_str())
-        .bind(&payload)
-        .bind(&prev_hash)
-        .bind(&hash)
-        .execute(&mut *tx)
-        .await?;
-        prev = raw;
-        let next_prev = hash.clone();
-        stored.push(Entry {
-            seq,
+    let rows: Vec<(&NewEntry, &Sealed)> = batch.iter().zip(&sealed).collect();
+    let mut rest = &rows[..];
+    while !rest.is_empty() {
+        // CHUNKS ends with 1, so some chunk size always fits.
+        let size = CHUNKS
+            .iter()
+            .position(|&n| n <= rest.len())
+            .unwrap_or(CHUNKS.len() - 1);
+        let (chunk, tail) = rest.split_at(CHUNKS[size]);
+        let mut insert = sqlx::query(INSERTS[size].as_str());
+        for (entry, sealed) in chunk {
+            insert = insert
+                .bind(sealed.seq)
+                .bind(sealed.time.as_str())
+                .bind(entry.actor.as_str())
+                .bind(entry.cluster.as_deref())
+                .bind(entry.namespace.as_deref())
+                .bind(entry.plan_id.as_deref())
+                .bind(entry.kind.as_str())
+                .bind(sealed.payload.as_str())
+                .bind(sealed.prev_hash.as_str())
+                .bind(sealed.hash.as_str());
+        }
+        insert.execute(&mut *tx).await?;
+        rest = tail;
+    }
+    tx.commit().await?;
+    Ok(batch
+        .into_iter()
+        .zip(sealed)
+        .map(|(entry, sealed)| Entry {
+            seq: sealed.seq,
             time: entry.time,
             actor: entry.actor,
             cluster: entry.cluster,
@@ -150,12 +161,10 @@ pub(super) async fn append_batch(
             plan_id: entry.plan_id,
             kind: entry.kind,
             payload: entry.payload,
-            prev_hash: std::mem::replace(&mut prev_hash, next_prev),
-            hash,
-        });
-    }
-    tx.commit().await?;
-    Ok(stored)
+            prev_hash: sealed.prev_hash,
+            hash: sealed.hash,
+        })
+        .collect())
 }
 
 macro_rules! select_entries {
@@ -236,22 +245,33 @@ pub(super) async fn verify(pool: &SqlitePool) -> Result<VerifyReport, LedgerErro
     let mut rows = sqlx::query(select_entries!("ORDER BY seq")).fetch(pool);
     while let Some(row) = next_row!(rows) {
         let row = row?;
-        walker.push(Link {
-            seq: row.try_get(0)?,
-            body: Body {
-                time: row.try_get(1)?,
-                actor: row.try_get(2)?,
-                cluster: row.try_get(3)?,
-                namespace: row.try_get(4)?,
-                plan_id: row.try_get(5)?,
-                kind: row.try_get(6)?,
-                payload: row.try_get(7)?,
-            },
-            prev_hash: row.try_get(8)?,
-            hash: row.try_get(9)?,
-        });
+        // seq is the INTEGER PRIMARY KEY, so it always reads as i64.
+        let seq: i64 = row.try_get(0)?;
+        match link(seq, &row) {
+            Ok(link) => walker.push(link),
+            Err(e) => {
+                walker.push_unreadable(seq, row.try_get(9).unwrap_or_default(), &e.to_string())
+            }
+        }
     }
     Ok(walker.finish())
+}
+
+fn link(seq: i64, row: &SqliteRow) -> Result<Link<'_>, sqlx::Error> {
+    Ok(Link {
+        seq,
+        body: Body {
+            time: row.try_get(1)?,
+            actor: row.try_get(2)?,
+            cluster: row.try_get(3)?,
+            namespace: row.try_get(4)?,
+            plan_id: row.try_get(5)?,
+            kind: row.try_get(6)?,
+            payload: row.try_get(7)?,
+        },
+        prev_hash: row.try_get(8)?,
+        hash: row.try_get(9)?,
+    })
 }
 
 pub(super) async fn export(
@@ -336,5 +356,29 @@ mod tests {
             .await
             .expect("a clean batch");
         assert_eq!(stored.iter().map(|e| e.seq).collect::<Vec<_>>(), [1, 2]);
+    }
+
+    #[tokio::test]
+    async fn a_large_batch_is_written_in_chunks_that_chain_correctly() {
+        let pool = open("sqlite::memory:", "sqlite::memory:")
+            .await
+            .expect("open");
+        // 64 + 16 + 4 + 4 + 1 + 1 rows, then a batch continuing after it.
+        let first = append_batch(&pool, (0..90).map(|i| entry(&format!("u{i}"))).collect())
+            .await
+            .expect("batch");
+        let second = append_batch(&pool, vec![entry("next")])
+            .await
+            .expect("batch");
+        assert_eq!(first.last().map(|e| e.seq), Some(90));
+        assert_eq!(second[0].prev_hash, first[89].hash);
+        let report = verify(&pool).await.expect("verify");
+        assert_eq!((report.entries, report.first_break), (91, None));
+        let actors: Vec<String> = sqlx::query_scalar("SELECT actor FROM entries ORDER BY seq")
+            .fetch_all(&pool)
+            .await
+            .expect("actors");
+        assert_eq!(actors[..3], ["u0", "u1", "u2"]);
+        assert_eq!(actors[89..], ["u89", "next"]);
     }
 }
