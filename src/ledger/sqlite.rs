@@ -8,18 +8,21 @@
 //! - a batch is one transaction: all of it is committed or none of it;
 //! - what is stored is exactly the text that was hashed (time, canonical payload), so verify
 //!   hashes stored text without re-serializing;
-//! - reads that cover the whole ledger stream rows (`fetch`), in constant memory.
+//! - reads that cover the whole ledger stream in constant memory: export row by row
+//!   (`fetch`), verify page by page inside one read transaction.
 
+use std::borrow::Cow;
 use std::io::{BufWriter, Write};
 use std::str::FromStr;
 use std::sync::LazyLock;
 use std::time::Duration;
 
 use jiff::Timestamp;
+use serde::Deserialize;
 use sqlx::migrate::{Migration, MigrationType, Migrator};
 use sqlx::sqlite::{
-    SqliteConnectOptions, SqliteJournalMode, SqlitePool, SqlitePoolOptions, SqliteRow,
-    SqliteSynchronous,
+    SqliteConnectOptions, SqliteConnection, SqliteJournalMode, SqlitePool, SqlitePoolOptions,
+    SqliteRow, SqliteSynchronous,
 };
 use sqlx::{Row, SqlSafeStr};
 
@@ -70,7 +73,10 @@ pub(super) async fn open(url: &str, shown_url: &str) -> Result<SqlitePool, Ledge
         .busy_timeout(BUSY_TIMEOUT)
         // Bigger row batches between SQLite's worker thread and us: faster verify and export.
         .row_buffer_size(256);
-    let mut pool = SqlitePoolOptions::new().max_connections(4);
+    // A local file does not go stale like a network connection: skip the ping per acquire.
+    let mut pool = SqlitePoolOptions::new()
+        .max_connections(4)
+        .test_before_acquire(false);
     if in_memory {
         // An in-memory database lives only while a connection to it is open: keep one.
         pool = pool
@@ -89,20 +95,23 @@ pub(super) async fn open(url: &str, shown_url: &str) -> Result<SqlitePool, Ledge
     Ok(pool)
 }
 
-/// Rows per `INSERT`: a batch is written in chunks of these sizes, largest first, so a few
-/// statements stay prepared however batch sizes vary, and a batch costs few round trips to
-/// SQLite's worker thread.
-const CHUNKS: [usize; 4] = [64, 16, 4, 1];
+/// Most rows per `INSERT`. A batch is written as full chunks of this size plus one chunk
+/// of the rest, so a typical batch is one statement (one round trip to SQLite's worker
+/// thread), and at most this many statements stay prepared.
+const CHUNK: usize = 32;
 
-static INSERTS: LazyLock<[String; 4]> = LazyLock::new(|| {
-    CHUNKS.map(|rows| {
-        let values = vec!["(?, ?, ?, ?, ?, ?, ?, ?, ?, ?)"; rows].join(", ");
-        format!(
-            "INSERT INTO entries \
-             (seq, time, actor, cluster, namespace, plan_id, kind, payload, prev_hash, hash) \
-             VALUES {values}"
-        )
-    })
+/// `INSERTS[n - 1]` inserts `n` rows.
+static INSERTS: LazyLock<Vec<String>> = LazyLock::new(|| {
+    (1..=CHUNK)
+        .map(|rows| {
+            let values = vec!["(?, ?, ?, ?, ?, ?, ?, ?, ?, ?)"; rows].join(", ");
+            format!(
+                "INSERT INTO entries \
+                 (seq, time, actor, cluster, namespace, plan_id, kind, payload, prev_hash, hash) \
+                 VALUES {values}"
+            )
+        })
+        .collect()
 });
 
 /// Appends `batch` after the current head in one `BEGIN IMMEDIATE` transaction.
@@ -123,15 +132,8 @@ pub(super) async fn append_batch(
             .into(),
     })?;
     let rows: Vec<(&NewEntry, &Sealed)> = batch.iter().zip(&sealed).collect();
-    let mut rest = &rows[..];
-    while !rest.is_empty() {
-        // CHUNKS ends with 1, so some chunk size always fits.
-        let size = CHUNKS
-            .iter()
-            .position(|&n| n <= rest.len())
-            .unwrap_or(CHUNKS.len() - 1);
-        let (chunk, tail) = rest.split_at(CHUNKS[size]);
-        let mut insert = sqlx::query(INSERTS[size].as_str());
+    for chunk in rows.chunks(CHUNK) {
+        let mut insert = sqlx::query(INSERTS[chunk.len() - 1].as_str());
         for (entry, sealed) in chunk {
             insert = insert
                 .bind(sealed.seq)
@@ -146,7 +148,6 @@ pub(super) async fn append_batch(
                 .bind(sealed.hash.as_str());
         }
         insert.execute(&mut *tx).await?;
-        rest = tail;
     }
     tx.commit().await?;
     Ok(batch
@@ -240,9 +241,80 @@ pub(super) async fn open_plans(pool: &SqlitePool) -> Result<Vec<String>, LedgerE
     Ok(plans)
 }
 
-pub(super) async fn verify(pool: &SqlitePool) -> Result<VerifyReport, LedgerError> {
-    let mut walker = Walker::new();
-    let mut rows = sqlx::query(select_entries!("ORDER BY seq")).fetch(pool);
+/// Entries per verify page. Rows cross from SQLite's worker thread to ours one at a time,
+/// and that hand-over costs more than hashing an entry; so verify asks SQLite for pages of
+/// entries packed as one JSON value each (a lossless transport for text).
+const VERIFY_PAGE: i64 = 1024;
+
+/// One page: its last `seq` (`NULL` when past the end) and its entries as a JSON array of
+/// arrays. `ORDER BY` inside the aggregate needs SQLite ≥ 3.44 (the bundled one is newer).
+const VERIFY_PAGE_SQL: &str = "SELECT max(seq), CAST(json_group_array(json_array(seq, time, \
+     actor, cluster, namespace, plan_id, kind, payload, prev_hash, hash) ORDER BY seq) AS BLOB) \
+     FROM (SELECT * FROM entries WHERE seq > ?1 ORDER BY seq LIMIT ?2)";
+
+struct Page {
+    after: i64,
+    last: Option<i64>,
+    json: Vec<u8>,
+}
+
+async fn fetch_page(conn: &mut SqliteConnection, after: i64) -> Result<Page, sqlx::Error> {
+    let (last, json) = sqlx::query_as(VERIFY_PAGE_SQL)
+        .bind(after)
+        .bind(VERIFY_PAGE)
+        .fetch_one(conn)
+        .await?;
+    Ok(Page { after, last, json })
+}
+
+/// An entry as packed by [`VERIFY_PAGE_SQL`].
+#[derive(Deserialize)]
+struct Packed<'a>(
+    i64,
+    #[serde(borrow)] Cow<'a, str>,
+    #[serde(borrow)] Cow<'a, str>,
+    #[serde(borrow)] Option<Cow<'a, str>>,
+    #[serde(borrow)] Option<Cow<'a, str>>,
+    #[serde(borrow)] Option<Cow<'a, str>>,
+    #[serde(borrow)] Cow<'a, str>,
+    #[serde(borrow)] Cow<'a, str>,
+    #[serde(borrow)] Cow<'a, str>,
+    #[serde(borrow)] Cow<'a, str>,
+);
+
+/// Walks a packed page; `Err` (before anything is pushed) if it is not JSON of text, which
+/// happens when some entry holds bytes that are not UTF-8.
+fn walk_page(page: &[u8], walker: &mut Walker) -> Result<(), serde_json::Error> {
+    let entries: Vec<Packed<'_>> = serde_json::from_slice(page)?;
+    for e in &entries {
+        walker.push(Link {
+            seq: e.0,
+            body: Body {
+                time: &e.1,
+                actor: &e.2,
+                cluster: e.3.as_deref(),
+                namespace: e.4.as_deref(),
+                plan_id: e.5.as_deref(),
+                kind: &e.6,
+                payload: &e.7,
+            },
+            prev_hash: &e.8,
+            hash: &e.9,
+        });
+    }
+    Ok(())
+}
+
+/// Walks one page row by row, naming any entry that cannot be read as text.
+async fn walk_rows(
+    conn: &mut SqliteConnection,
+    after: i64,
+    walker: &mut Walker,
+) -> Result<(), LedgerError> {
+    let mut rows = sqlx::query(select_entries!("WHERE seq > ? ORDER BY seq LIMIT ?"))
+        .bind(after)
+        .bind(VERIFY_PAGE)
+        .fetch(conn);
     while let Some(row) = next_row!(rows) {
         let row = row?;
         // seq is the INTEGER PRIMARY KEY, so it always reads as i64.
@@ -254,6 +326,25 @@ pub(super) async fn verify(pool: &SqlitePool) -> Result<VerifyReport, LedgerErro
             }
         }
     }
+    Ok(())
+}
+
+pub(super) async fn verify(pool: &SqlitePool) -> Result<VerifyReport, LedgerError> {
+    // One read transaction: the walk sees a single snapshot while others keep appending.
+    let mut tx = pool.begin().await?;
+    let mut walker = Walker::new();
+    let mut page = fetch_page(&mut tx, 0).await?;
+    while let Some(last) = page.last {
+        // SQLite packs the next page on its thread while this one is hashed here.
+        let (next, walked) = tokio::join!(fetch_page(&mut tx, last), async {
+            walk_page(&page.json, &mut walker)
+        });
+        if walked.is_err() {
+            walk_rows(&mut tx, page.after, &mut walker).await?;
+        }
+        page = next?;
+    }
+    tx.rollback().await?;
     Ok(walker.finish())
 }
 
@@ -363,7 +454,7 @@ mod tests {
         let pool = open("sqlite::memory:", "sqlite::memory:")
             .await
             .expect("open");
-        // 64 + 16 + 4 + 4 + 1 + 1 rows, then a batch continuing after it.
+        // 32 + 32 + 26 rows, then a batch continuing after it.
         let first = append_batch(&pool, (0..90).map(|i| entry(&format!("u{i}"))).collect())
             .await
             .expect("batch");
