@@ -300,6 +300,97 @@ async fn verify_finds_an_inserted_entry_with_a_valid_looking_hash() {
 }
 
 #[tokio::test]
+async fn verify_reports_bytes_that_are_not_text_as_an_edit() {
+    let db = temp_db();
+    let ledger = Ledger::open(&db.url).await.expect("open");
+    append_n(&ledger, 5).await;
+    sqlx::query("UPDATE entries SET actor = CAST(X'ff61' AS TEXT) WHERE seq = 3")
+        .execute(&mut attacker(&db).await)
+        .await
+        .expect("tamper");
+    let (seq, reason) = first_break(&ledger).await;
+    assert_eq!(seq, 3);
+    assert!(
+        reason.starts_with("entry 3 was edited (it is unreadable: "),
+        "{reason}"
+    );
+}
+
+#[tokio::test]
+async fn any_text_survives_storage_and_verifies() {
+    let db = temp_db();
+    let ledger = Ledger::open(&db.url).await.expect("open");
+    let nasty = [
+        "",
+        "\0",
+        "\u{1}\u{1f}\u{7f}",
+        "\r\n\t",
+        "\"quoted\" \\ back/slash",
+        "\u{2028}\u{2029}",
+        "\u{feff}é😀",
+        "{\"json\": \"looking\"}",
+        "null",
+        "=1+2",
+        "a,b",
+        "\u{10ffff}",
+    ];
+    for text in nasty {
+        let mut e = entry(text, EntryKind::Message, Some(text));
+        e.namespace = Some(text.into());
+        e.payload = json!({ text: text, "list": [text, 1.5, -0.0, 1e300, u64::MAX, i64::MIN] });
+        let stored = ledger.append(e).await.expect("append");
+        let read = ledger.plan_entries(text).await.expect("read");
+        assert_eq!(read.last(), Some(&stored), "{text:?}");
+    }
+    let report = ledger.verify().await.expect("verify");
+    assert_eq!(
+        (report.entries, report.first_break),
+        (nasty.len() as u64, None)
+    );
+}
+
+/// Verify reads in pages of 1,024 entries: breaks beyond the first page are found too.
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn verify_finds_breaks_on_later_pages() {
+    let db = temp_db();
+    let ledger = Ledger::open(&db.url).await.expect("open");
+    let tasks: Vec<_> = (0..16)
+        .map(|t| {
+            let ledger = ledger.clone();
+            tokio::spawn(async move { append_n(&ledger, 160 + t).await })
+        })
+        .collect();
+    for task in tasks {
+        task.await.expect("task");
+    }
+    let report = ledger.verify().await.expect("verify");
+    assert_eq!((report.entries, report.first_break), (2680, None));
+
+    let mut conn = attacker(&db).await;
+    sqlx::query("UPDATE entries SET actor = CAST(X'ff' AS TEXT) WHERE seq = 2100")
+        .execute(&mut conn)
+        .await
+        .expect("tamper");
+    sqlx::query("UPDATE entries SET kind = 'approved' WHERE seq = 2500")
+        .execute(&mut conn)
+        .await
+        .expect("tamper");
+    assert_eq!(first_break(&ledger).await.0, 2100);
+    sqlx::query("UPDATE entries SET kind = 'approved' WHERE seq = 1025")
+        .execute(&mut conn)
+        .await
+        .expect("tamper");
+    assert_eq!(
+        first_break(&ledger).await,
+        (
+            1025,
+            "entry 1025 was edited (its content no longer matches its hash)".into()
+        )
+    );
+    assert_eq!(ledger.verify().await.expect("verify").entries, 2680);
+}
+
+#[tokio::test]
 async fn a_failed_write_is_reported_to_the_caller_and_nothing_is_stored() {
     let db = temp_db();
     let ledger = Ledger::open(&db.url).await.expect("open");
@@ -452,4 +543,10 @@ async fn the_ledger_file_is_created_in_wal_mode() {
         .await
         .expect("pragma");
     assert_eq!(mode, "wal");
+}
+
+#[test]
+fn the_handle_is_a_cheap_shareable_clone() {
+    fn shareable<T: Clone + Send + Sync + 'static>() {}
+    shareable::<Ledger>();
 }

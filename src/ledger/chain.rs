@@ -149,19 +149,57 @@ pub fn entry_hash(
     prev_hash_hex: &str,
     entry: &NewEntry,
 ) -> Result<String, MalformedHash> {
-    let prev = decode_hash(prev_hash_hex).ok_or_else(|| MalformedHash(prev_hash_hex.into()))?;
-    let time = entry.time.to_string();
-    let payload = canonical_json(&entry.payload);
-    let body = Body {
-        time: &time,
-        actor: &entry.actor,
-        cluster: entry.cluster.as_deref(),
-        namespace: entry.namespace.as_deref(),
-        plan_id: entry.plan_id.as_deref(),
-        kind: entry.kind.as_str(),
-        payload: &payload,
-    };
-    Ok(hex::encode(digest(seq, &prev, &body, &mut Vec::new())))
+    let sealed = seal(seq - 1, prev_hash_hex, std::slice::from_ref(entry))?;
+    Ok(sealed.into_iter().map(|s| s.hash).collect())
+}
+
+/// What the store writes besides a [`NewEntry`]'s own fields: its place in the chain and
+/// the exact text that was hashed.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct Sealed {
+    pub seq: i64,
+    /// RFC 3339, as hashed.
+    pub time: String,
+    /// Canonical JSON, as hashed.
+    pub payload: String,
+    pub prev_hash: String,
+    pub hash: String,
+}
+
+/// Chains `entries` after the entry `head_seq` whose hash is `head_hash` (`0` and
+/// [`GENESIS_HASH`] for an empty ledger).
+pub fn seal(
+    head_seq: i64,
+    head_hash: &str,
+    entries: &[NewEntry],
+) -> Result<Vec<Sealed>, MalformedHash> {
+    let mut prev = decode_hash(head_hash).ok_or_else(|| MalformedHash(head_hash.into()))?;
+    let mut prev_hash = head_hash.to_owned();
+    let mut scratch = Vec::with_capacity(512);
+    let mut sealed = Vec::with_capacity(entries.len());
+    for (seq, entry) in (head_seq + 1..).zip(entries) {
+        let time = entry.time.to_string();
+        let payload = canonical_json(&entry.payload);
+        let body = Body {
+            time: &time,
+            actor: &entry.actor,
+            cluster: entry.cluster.as_deref(),
+            namespace: entry.namespace.as_deref(),
+            plan_id: entry.plan_id.as_deref(),
+            kind: entry.kind.as_str(),
+            payload: &payload,
+        };
+        prev = digest(seq, &prev, &body, &mut scratch);
+        let hash = hex::encode(prev);
+        sealed.push(Sealed {
+            seq,
+            time,
+            payload,
+            prev_hash: std::mem::replace(&mut prev_hash, hash.clone()),
+            hash,
+        });
+    }
+    Ok(sealed)
 }
 
 /// One stored entry as the [`Walker`] sees it.
@@ -273,6 +311,20 @@ impl Walker {
                  hex digits)"
             )
         })
+    }
+
+    /// Records a stored row that could not even be read as text (for example bytes that are
+    /// not UTF-8, written by someone bypassing kubechat): a break at `seq`.
+    pub fn push_unreadable(&mut self, seq: i64, hash: &str, what: &str) {
+        self.entries += 1;
+        self.head_hash.clear();
+        self.head_hash.push_str(hash);
+        if self.first_break.is_none() {
+            self.first_break = Some(ChainBreak {
+                seq,
+                reason: format!("entry {seq} was edited (it is unreadable: {what})"),
+            });
+        }
     }
 
     /// Checks a decoded entry (re-canonicalizing its time and payload).

@@ -8,10 +8,12 @@
 //! - a batch is one transaction: all of it is committed or none of it;
 //! - what is stored is exactly the text that was hashed (time, canonical payload), so verify
 //!   hashes stored text without re-serializing;
-//! - reads that cover the whole ledger stream rows (`fetch`), in constant memory.
+//! - reads that cover the whole ledger stream in constant memory: export row by row
+//!   (`fetch`), verify page by page inside one read transaction (see `verify.rs`).
 
 use std::io::{BufWriter, Write};
 use std::str::FromStr;
+use std::sync::LazyLock;
 use std::time::Duration;
 
 use jiff::Timestamp;
@@ -22,9 +24,9 @@ use sqlx::sqlite::{
 };
 use sqlx::{Row, SqlSafeStr};
 
-use super::chain::{self, Body, GENESIS_HASH, Link, Walker};
+use super::chain::{self, GENESIS_HASH, Sealed};
 use super::export::{self, ExportFormat};
-use super::{ALL_KINDS, Entry, EntryKind, LedgerError, NewEntry, VerifyReport};
+use super::{ALL_KINDS, Entry, EntryKind, LedgerError, NewEntry};
 
 /// How long a connection waits for another process's write lock before failing.
 const BUSY_TIMEOUT: Duration = Duration::from_secs(5);
@@ -67,9 +69,12 @@ pub(super) async fn open(url: &str, shown_url: &str) -> Result<SqlitePool, Ledge
         .map_err(open_error)?
         .create_if_missing(true)
         .busy_timeout(BUSY_TIMEOUT)
-        // Bigger row batches between SQLite's worker thread and us: faster verify and export.
+        // Bigger row batches between SQLite's worker thread and us: faster export.
         .row_buffer_size(256);
-    let mut pool = SqlitePoolOptions::new().max_connections(4);
+    // A local file does not go stale like a network connection: skip the ping per acquire.
+    let mut pool = SqlitePoolOptions::new()
+        .max_connections(4)
+        .test_before_acquire(false);
     if in_memory {
         // An in-memory database lives only while a connection to it is open: keep one.
         pool = pool
@@ -88,6 +93,25 @@ pub(super) async fn open(url: &str, shown_url: &str) -> Result<SqlitePool, Ledge
     Ok(pool)
 }
 
+/// Most rows per `INSERT`. A batch is written as full chunks of this size plus one chunk
+/// of the rest, so a typical batch is one statement (one round trip to SQLite's worker
+/// thread), and at most this many statements stay prepared.
+const CHUNK: usize = 32;
+
+/// `INSERTS[n - 1]` inserts `n` rows.
+static INSERTS: LazyLock<Vec<String>> = LazyLock::new(|| {
+    (1..=CHUNK)
+        .map(|rows| {
+            let values = vec!["(?, ?, ?, ?, ?, ?, ?, ?, ?, ?)"; rows].join(", ");
+            format!(
+                "INSERT INTO entries \
+                 (seq, time, actor, cluster, namespace, plan_id, kind, payload, prev_hash, hash) \
+                 VALUES {values}"
+            )
+        })
+        .collect()
+});
+
 /// Appends `batch` after the current head in one `BEGIN IMMEDIATE` transaction.
 pub(super) async fn append_batch(
     pool: &SqlitePool,
@@ -98,51 +122,37 @@ pub(super) async fn append_batch(
         sqlx::query_as("SELECT seq, hash FROM entries ORDER BY seq DESC LIMIT 1")
             .fetch_optional(&mut *tx)
             .await?;
-    let (mut seq, mut prev_hash) = head.unwrap_or((0, GENESIS_HASH.to_owned()));
-    let mut prev = chain::decode_hash(&prev_hash).ok_or_else(|| LedgerError::Corrupt {
-        seq,
+    let (head_seq, head_hash) = head.unwrap_or((0, GENESIS_HASH.to_owned()));
+    let sealed = chain::seal(head_seq, &head_hash, &batch).map_err(|_| LedgerError::Corrupt {
+        seq: head_seq,
         reason: "its hash is not 64 lowercase hex digits, so nothing can be chained after it; \
                  run `kubechat audit verify`"
             .into(),
     })?;
-    let mut stored = Vec::with_capacity(batch.len());
-    let mut scratch = Vec::with_capacity(512);
-    for entry in batch {
-        seq += 1;
-        let time = entry.time.to_string();
-        let payload = chain::canonical_json(&entry.payload);
-        let body = Body {
-            time: &time,
-            actor: &entry.actor,
-            cluster: entry.cluster.as_deref(),
-            namespace: entry.namespace.as_deref(),
-            plan_id: entry.plan_id.as_deref(),
-            kind: entry.kind.as_str(),
-            payload: &payload,
-        };
-        let raw = chain::digest(seq, &prev, &body, &mut scratch);
-        let hash = hex::encode(raw);
-        sqlx::query(
-            "INSERT INTO entries \
-             (seq, time, actor, cluster, namespace, plan_id, kind, payload, prev_hash, hash) \
-             VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?)",
-        )
-        .bind(seq)
-        .bind(&time)
-        .bind(&entry.actor)
-        .bind(&entry.cluster)
-        .bind(&entry.namespace)
-        .bind(&entry.plan_id)
-        .bind(entry.kind.as_str())
-        .bind(&payload)
-        .bind(&prev_hash)
-        .bind(&hash)
-        .execute(&mut *tx)
-        .await?;
-        prev = raw;
-        let next_prev = hash.clone();
-        stored.push(Entry {
-            seq,
+    let rows: Vec<(&NewEntry, &Sealed)> = batch.iter().zip(&sealed).collect();
+    for chunk in rows.chunks(CHUNK) {
+        let mut insert = sqlx::query(INSERTS[chunk.len() - 1].as_str());
+        for (entry, sealed) in chunk {
+            insert = insert
+                .bind(sealed.seq)
+                .bind(sealed.time.as_str())
+                .bind(entry.actor.as_str())
+                .bind(entry.cluster.as_deref())
+                .bind(entry.namespace.as_deref())
+                .bind(entry.plan_id.as_deref())
+                .bind(entry.kind.as_str())
+                .bind(sealed.payload.as_str())
+                .bind(sealed.prev_hash.as_str())
+                .bind(sealed.hash.as_str());
+        }
+        insert.execute(&mut *tx).await?;
+    }
+    tx.commit().await?;
+    Ok(batch
+        .into_iter()
+        .zip(sealed)
+        .map(|(entry, sealed)| Entry {
+            seq: sealed.seq,
             time: entry.time,
             actor: entry.actor,
             cluster: entry.cluster,
@@ -150,12 +160,10 @@ pub(super) async fn append_batch(
             plan_id: entry.plan_id,
             kind: entry.kind,
             payload: entry.payload,
-            prev_hash: std::mem::replace(&mut prev_hash, next_prev),
-            hash,
-        });
-    }
-    tx.commit().await?;
-    Ok(stored)
+            prev_hash: sealed.prev_hash,
+            hash: sealed.hash,
+        })
+        .collect())
 }
 
 macro_rules! select_entries {
@@ -175,6 +183,9 @@ macro_rules! next_row {
         std::future::poll_fn(|cx| $rows.as_mut().poll_next(cx)).await
     };
 }
+
+mod verify;
+pub(super) use verify::verify;
 
 fn decode(row: &SqliteRow) -> Result<Entry, LedgerError> {
     let seq: i64 = row.try_get(0)?;
@@ -229,29 +240,6 @@ pub(super) async fn open_plans(pool: &SqlitePool) -> Result<Vec<String>, LedgerE
     .fetch_all(pool)
     .await?;
     Ok(plans)
-}
-
-pub(super) async fn verify(pool: &SqlitePool) -> Result<VerifyReport, LedgerError> {
-    let mut walker = Walker::new();
-    let mut rows = sqlx::query(select_entries!("ORDER BY seq")).fetch(pool);
-    while let Some(row) = next_row!(rows) {
-        let row = row?;
-        walker.push(Link {
-            seq: row.try_get(0)?,
-            body: Body {
-                time: row.try_get(1)?,
-                actor: row.try_get(2)?,
-                cluster: row.try_get(3)?,
-                namespace: row.try_get(4)?,
-                plan_id: row.try_get(5)?,
-                kind: row.try_get(6)?,
-                payload: row.try_get(7)?,
-            },
-            prev_hash: row.try_get(8)?,
-            hash: row.try_get(9)?,
-        });
-    }
-    Ok(walker.finish())
 }
 
 pub(super) async fn export(
@@ -336,5 +324,29 @@ mod tests {
             .await
             .expect("a clean batch");
         assert_eq!(stored.iter().map(|e| e.seq).collect::<Vec<_>>(), [1, 2]);
+    }
+
+    #[tokio::test]
+    async fn a_large_batch_is_written_in_chunks_that_chain_correctly() {
+        let pool = open("sqlite::memory:", "sqlite::memory:")
+            .await
+            .expect("open");
+        // 32 + 32 + 26 rows, then a batch continuing after it.
+        let first = append_batch(&pool, (0..90).map(|i| entry(&format!("u{i}"))).collect())
+            .await
+            .expect("batch");
+        let second = append_batch(&pool, vec![entry("next")])
+            .await
+            .expect("batch");
+        assert_eq!(first.last().map(|e| e.seq), Some(90));
+        assert_eq!(second[0].prev_hash, first[89].hash);
+        let report = verify(&pool).await.expect("verify");
+        assert_eq!((report.entries, report.first_break), (91, None));
+        let actors: Vec<String> = sqlx::query_scalar("SELECT actor FROM entries ORDER BY seq")
+            .fetch_all(&pool)
+            .await
+            .expect("actors");
+        assert_eq!(actors[..3], ["u0", "u1", "u2"]);
+        assert_eq!(actors[89..], ["u89", "next"]);
     }
 }

@@ -1,3 +1,6 @@
+//! Chain tests: a known-answer vector, plain-word reasons, and properties over random chains
+//! (untouched verifies; any single edit, deletion, swap or forged insertion is found).
+
 use jiff::Timestamp;
 use proptest::prelude::*;
 use serde_json::{Map, Value, json};
