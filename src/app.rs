@@ -453,7 +453,6 @@ impl App {
         let mut diff = String::new();
         let mut versions = Vec::new();
         for action in &plan.actions {
-            let refuse = |status, text: String| Reply::new(status, text);
             match self
                 .inner
                 .executor
@@ -478,7 +477,7 @@ impl App {
                             ),
                         )
                         .await;
-                    return Err(refuse(Status::Denied, text));
+                    return Err(Reply::new(Status::Denied, text));
                 }
                 Ok(p) => {
                     checks.push(p.rbac);
@@ -499,7 +498,7 @@ impl App {
                             ),
                         )
                         .await;
-                    return Err(refuse(Status::Error, text));
+                    return Err(Reply::new(Status::Error, text));
                 }
             }
         }
@@ -590,13 +589,12 @@ impl App {
         };
         let plan = &state.record.plan;
         let refuse = |this: &App, reason: String| {
-            let entry = this.entry(
+            this.entry(
                 EntryKind::Refused,
                 &actor,
                 Some((&d.plan_id, plan)),
                 json!({"verdict": verdict, "reason": reason, "event_id": d.event_id}),
-            );
-            (entry, reason)
+            )
         };
         if state.event_ids.iter().any(|id| id == &d.event_id) {
             let mut r = Reply::new(Status::Denied, "This decision was already recorded.");
@@ -606,12 +604,8 @@ impl App {
         let person = match self.inner.identities.resolve(d.thread.platform, &d.user) {
             Ok(p) => p,
             Err(unknown) => {
-                let (entry, text) = refuse(self, unknown.to_string());
-                let _ = self.record(&mut trail, entry).await;
-                self.count_decision(verdict, "refused");
-                let mut r = Reply::new(Status::Denied, text);
-                r.ephemeral = true;
-                return finish(with_state(r, &state), trail);
+                let entry = refuse(self, unknown.to_string());
+                return self.refused(entry, verdict, &state, trail).await;
             }
         };
         let now = self.inner.clock.now();
@@ -624,12 +618,8 @@ impl App {
         let progress = match checked {
             Ok(p) => p,
             Err(refusal) => {
-                let (entry, text) = refuse(self, refusal.to_string());
-                let _ = self.record(&mut trail, entry).await;
-                self.count_decision(verdict, "refused");
-                let mut r = Reply::new(Status::Denied, text);
-                r.ephemeral = true;
-                return finish(with_state(r, &state), trail);
+                let entry = refuse(self, refusal.to_string());
+                return self.refused(entry, verdict, &state, trail).await;
             }
         };
         self.count_decision(verdict, "accepted");
@@ -837,6 +827,25 @@ impl App {
             }
         }
         out
+    }
+
+    /// Records a refused decision and answers only the person who tried.
+    async fn refused(
+        &self,
+        entry: NewEntry,
+        verdict: &str,
+        state: &PlanState,
+        mut trail: Trail,
+    ) -> Reply {
+        let text = entry.payload["reason"]
+            .as_str()
+            .unwrap_or_default()
+            .to_string();
+        let _ = self.record(&mut trail, entry).await;
+        self.count_decision(verdict, "refused");
+        let mut r = Reply::new(Status::Denied, text);
+        r.ephemeral = true;
+        finish(with_state(r, state), trail)
     }
 
     fn count_decision(&self, verdict: &str, result: &str) {

@@ -56,25 +56,9 @@ pub enum Command {
         output: OutputArg,
     },
     /// Approve a pending preview.
-    Approve {
-        plan_id: String,
-        #[arg(long = "as")]
-        user: String,
-        #[arg(long, value_enum, default_value_t = PlatformArg::Console)]
-        platform: PlatformArg,
-        #[arg(long, value_enum, default_value_t = OutputArg::Text)]
-        output: OutputArg,
-    },
+    Approve(DecideArgs),
     /// Abort a pending preview.
-    Abort {
-        plan_id: String,
-        #[arg(long = "as")]
-        user: String,
-        #[arg(long, value_enum, default_value_t = PlatformArg::Console)]
-        platform: PlatformArg,
-        #[arg(long, value_enum, default_value_t = OutputArg::Text)]
-        output: OutputArg,
-    },
+    Abort(DecideArgs),
     /// Print the effective configuration, secrets redacted.
     CheckConfig,
     /// Run the ledger's database migrations and exit.
@@ -84,6 +68,19 @@ pub enum Command {
         #[command(subcommand)]
         command: AuditCommand,
     },
+}
+
+/// Arguments of `approve` and `abort`.
+#[derive(Debug, clap::Args)]
+pub struct DecideArgs {
+    pub plan_id: String,
+    /// Who decides (a mapped user of --platform).
+    #[arg(long = "as")]
+    pub user: String,
+    #[arg(long, value_enum, default_value_t = PlatformArg::Console)]
+    pub platform: PlatformArg,
+    #[arg(long, value_enum, default_value_t = OutputArg::Text)]
+    pub output: OutputArg,
 }
 
 #[derive(Debug, Subcommand)]
@@ -139,10 +136,12 @@ pub fn load_config(path: Option<&PathBuf>) -> anyhow::Result<Config> {
 /// skipped, so the service still starts and answers "no connection" for it.
 pub async fn connect(config: &Config) -> Executor {
     let mut conns = Vec::new();
+    let mut unavailable = std::collections::HashMap::new();
     for c in &config.clusters {
         match ClusterConn::load(c).await {
             Ok(conn) => conns.push(conn),
             Err(e) => {
+                unavailable.insert(c.name.clone(), e.to_string());
                 eprintln!(
                     "kubechat: cluster {:?} is not available: {e}\n  \
                      Fix: point `kubeconfig`/`context` of [[clusters]] name = {:?} at a reachable cluster \
@@ -152,7 +151,7 @@ pub async fn connect(config: &Config) -> Executor {
             }
         }
     }
-    Executor::new(conns)
+    Executor::new(conns).with_unavailable(unavailable)
 }
 
 /// Builds the app from config: ledger, clusters, clock, metrics.
@@ -241,29 +240,18 @@ pub async fn run(cli: Cli) -> anyhow::Result<i32> {
             }
             Ok(print_reply(&reply, output))
         }
-        Command::Approve {
-            plan_id,
-            user,
-            platform,
-            output,
-        } => decide(config, plan_id, user, platform, output, Verdict::Approve).await,
-        Command::Abort {
-            plan_id,
-            user,
-            platform,
-            output,
-        } => decide(config, plan_id, user, platform, output, Verdict::Abort).await,
+        Command::Approve(args) => decide(config, args, Verdict::Approve).await,
+        Command::Abort(args) => decide(config, args, Verdict::Abort).await,
     }
 }
 
-async fn decide(
-    config: Config,
-    plan_id: String,
-    user: String,
-    platform: PlatformArg,
-    output: OutputArg,
-    verdict: Verdict,
-) -> anyhow::Result<i32> {
+async fn decide(config: Config, args: DecideArgs, verdict: Verdict) -> anyhow::Result<i32> {
+    let DecideArgs {
+        plan_id,
+        user,
+        platform,
+        output,
+    } = args;
     let app = build(config).await?;
     let id = format!("cli-{}", uuid::Uuid::new_v4().simple());
     let decision = Decision {

@@ -272,6 +272,28 @@ pub enum Action {
 }
 
 impl Action {
+    /// `kubectl label` (when `labels`) or `kubectl annotate` of one object.
+    pub fn metadata(
+        labels: bool,
+        target: ObjectRef,
+        namespace: Option<String>,
+        changes: MetaChanges,
+    ) -> Action {
+        if labels {
+            Action::Label {
+                target,
+                namespace,
+                changes,
+            }
+        } else {
+            Action::Annotate {
+                target,
+                namespace,
+                changes,
+            }
+        }
+    }
+
     /// How risky the action is. Reads never change the cluster; destructive actions lose data
     /// or capacity in ways an undo cannot fully restore (deletes, drains, scaling to zero).
     pub fn risk(&self) -> Risk {

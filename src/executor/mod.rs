@@ -27,6 +27,8 @@ use crate::actions::Action;
 #[derive(Clone, Debug, Default)]
 pub struct Executor {
     clusters: Arc<HashMap<String, Cluster>>,
+    /// Configured clusters whose connection could not be set up, with the reason.
+    unavailable: Arc<HashMap<String, String>>,
 }
 
 #[derive(Debug)]
@@ -52,13 +54,29 @@ impl Executor {
             .collect();
         Executor {
             clusters: Arc::new(clusters),
+            unavailable: Arc::default(),
         }
     }
 
+    /// Records clusters that are configured but could not be loaded, so requests to them
+    /// say why instead of "no connection".
+    pub fn with_unavailable(mut self, unavailable: HashMap<String, String>) -> Self {
+        self.unavailable = Arc::new(unavailable);
+        self
+    }
+
     fn cluster(&self, name: &str) -> Result<&Cluster, ExecError> {
-        self.clusters.get(name).ok_or_else(|| ExecError::NoCluster {
-            cluster: name.to_string(),
-        })
+        self.clusters
+            .get(name)
+            .ok_or_else(|| match self.unavailable.get(name) {
+                Some(reason) => ExecError::ClusterUnavailable {
+                    cluster: name.to_string(),
+                    reason: reason.clone(),
+                },
+                None => ExecError::NoCluster {
+                    cluster: name.to_string(),
+                },
+            })
     }
 
     /// True when a connection for the cluster is configured.
@@ -153,10 +171,12 @@ impl Target {
 /// Why an action could not be run, in words a chat user can act on.
 #[derive(Debug, thiserror::Error)]
 pub enum ExecError {
-    #[error(
-        "kubechat has no connection to cluster {cluster:?}; ask an admin to add it to the config"
-    )]
+    #[error("kubechat has no cluster called {cluster:?}; ask an admin to add it to the config")]
     NoCluster { cluster: String },
+    #[error(
+        "cluster {cluster:?} is configured but kubechat could not connect to it ({reason}); an admin must fix its kubeconfig/context and restart kubechat"
+    )]
+    ClusterUnavailable { cluster: String, reason: String },
     #[error("{}", not_found_text(.resource, .name, .namespace, .suggestions))]
     NotFound {
         resource: String,
@@ -256,5 +276,49 @@ impl ExecError {
     /// True when the answer should offer "did you mean" names.
     pub fn is_not_found(&self) -> bool {
         matches!(self, ExecError::NotFound { .. })
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::actions::{Output, Scope};
+
+    #[tokio::test]
+    async fn a_cluster_that_failed_to_load_says_why() {
+        let exec = Executor::default().with_unavailable(HashMap::from([(
+            "prod".to_string(),
+            "no kubeconfig at /etc/kubechat/kubeconfig".to_string(),
+        )]));
+        let who = Impersonation {
+            subject: crate::identity::Subject {
+                user: "alice".into(),
+                groups: vec![],
+            },
+            plan_id: "kc-1".into(),
+            approvers: vec![],
+        };
+        let get = Action::Get {
+            resource: "pods".into(),
+            name: None,
+            scope: Scope::Namespace("default".into()),
+            selector: None,
+            field_selector: None,
+            output: Output::Table,
+        };
+        let err = exec
+            .read("prod", &who, &get)
+            .await
+            .expect_err("unavailable");
+        assert!(
+            err.to_string()
+                .contains("no kubeconfig at /etc/kubechat/kubeconfig"),
+            "{err}"
+        );
+        let err = exec.read("nope", &who, &get).await.expect_err("unknown");
+        assert!(
+            err.to_string().contains("no cluster called \"nope\""),
+            "{err}"
+        );
     }
 }

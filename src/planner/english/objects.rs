@@ -246,19 +246,7 @@ pub(super) fn meta(labels: bool, toks: &[Tok<'_>], wh: Where, ctx: &PlanContext<
     };
     let namespace = wh.object_namespace(ctx, kind.namespaced)?;
     let target = kind.object(&name);
-    let action = if labels {
-        Action::Label {
-            target,
-            namespace,
-            changes,
-        }
-    } else {
-        Action::Annotate {
-            target,
-            namespace,
-            changes,
-        }
-    };
+    let action = Action::metadata(labels, target, namespace, changes);
     Ok(wh.finish(ctx, vec![action]))
 }
 

@@ -130,19 +130,7 @@ pub(super) fn meta(verb: &str, args: &[String], ctx: &PlanContext<'_>) -> Outcom
     };
     let target = kind.object(&name);
     let namespace = wh.object_namespace(ctx, kind.namespaced)?;
-    let action = if verb == "label" {
-        Action::Label {
-            target,
-            namespace,
-            changes,
-        }
-    } else {
-        Action::Annotate {
-            target,
-            namespace,
-            changes,
-        }
-    };
+    let action = Action::metadata(verb == "label", target, namespace, changes);
     done(wh, ctx, vec![action])
 }
 
