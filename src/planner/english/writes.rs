@@ -207,10 +207,13 @@ pub(super) fn rollback(toks: &[Tok<'_>], wh: Where, ctx: &PlanContext<'_>) -> Ou
             v if v.parse::<u64>().is_ok() => Err(Planned::Clarify(format!(
                 "Roll back to revision {v}? Say \"… to revision {v}\" (see \"rollout history of <name>\" for revisions)."
             ))),
-            v if words::is_bare_tag(v) || words::looks_like_image(t[j].raw) => {
+            v if !v.is_empty()
+                && (words::is_bare_tag(v)
+                    || t.get(j).is_some_and(|x| words::looks_like_image(x.raw))) =>
+            {
+                let raw = t.get(j).map_or(v, |x| x.raw);
                 Err(Planned::Clarify(format!(
-                    "kubechat rolls back by revision number, and \"{}\" is a version or image. To run that image, say \"set image of <name> to <image>\"; to go back one revision, say \"roll back <name>\".",
-                    t[j].raw
+                    "kubechat rolls back by revision number, and \"{raw}\" is a version or image. To run that image, say \"set image of <name> to <image>\"; to go back one revision, say \"roll back <name>\"."
                 )))
             }
             _ => Ok(0),
