@@ -81,6 +81,9 @@ pub struct Reply {
     /// Only the person who acted should see this (refused decisions).
     #[serde(skip)]
     pub ephemeral: bool,
+    /// The executed change can be undone (`kubechat undo PLAN_ID`, an Undo button).
+    #[serde(skip_serializing_if = "std::ops::Not::not")]
+    pub undoable: bool,
 }
 
 impl Reply {
@@ -93,6 +96,7 @@ impl Reply {
             ledger: Vec::new(),
             card: None,
             ephemeral: false,
+            undoable: false,
         }
     }
 }

@@ -213,6 +213,7 @@ pub async fn run(cli: Cli) -> anyhow::Result<i32> {
                 user,
                 text,
                 event_id: thread.thread.clone(),
+                email: None,
             };
             let mut reply = app.handle_message(&msg).await;
             for approver in approve_as {
@@ -229,6 +230,7 @@ pub async fn run(cli: Cli) -> anyhow::Result<i32> {
                     plan_hash: hash,
                     verdict: Verdict::Approve,
                     event_id: format!("cli-{}", uuid::Uuid::new_v4().simple()),
+                    email: None,
                 };
                 let next = app.decide(&decision).await;
                 ids.extend(&next.ledger);
@@ -265,6 +267,7 @@ async fn decide(config: Config, args: DecideArgs, verdict: Verdict) -> anyhow::R
         plan_hash: None,
         verdict,
         event_id: id,
+        email: None,
     };
     let reply = app.decide(&decision).await;
     Ok(print_reply(&reply, output))

@@ -107,6 +107,7 @@ fn says(user: &str, text: &str) -> Inbound {
         user: user.into(),
         text: text.into(),
         event_id: format!("ev-{user}-{text}"),
+        email: None,
     }
 }
 
@@ -118,6 +119,7 @@ fn decision(user: &str, plan_id: &str, hash: Option<String>, verdict: Verdict) -
         plan_hash: hash,
         verdict,
         event_id: format!("click-{user}-{plan_id}"),
+        email: None,
     }
 }
 

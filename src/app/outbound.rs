@@ -33,11 +33,7 @@ pub async fn run(
             _ = shutdown.changed() => None,
         };
         let Some(event) = event else { break };
-        let id = match &event {
-            AdapterEvent::Message(m) => m.event_id.clone(),
-            AdapterEvent::Decision(d) => d.event_id.clone(),
-        };
-        if !seen.insert(id) {
+        if !seen.insert(event.event_id().to_string()) {
             tracing::debug!("dropped a duplicate platform event");
             continue;
         }
@@ -51,6 +47,10 @@ pub async fn run(
                 AdapterEvent::Decision(d) => {
                     let reply = app.decide(&d).await;
                     (d.thread, d.user, reply)
+                }
+                AdapterEvent::Undo(u) => {
+                    let reply = app.undo(&u).await;
+                    (u.thread, u.user, reply)
                 }
             };
             if reply.status == Status::Preview
@@ -101,6 +101,7 @@ pub fn to_outbound(thread: ThreadRef, user: String, reply: Reply) -> Outbound {
             plan_id,
             outcome,
             text: reply.reply,
+            undoable: reply.undoable,
         };
     }
     match (reply.status, reply.card) {

@@ -63,6 +63,11 @@ pub struct Inbound {
     pub text: String,
     /// The platform's id for this event, used to drop platform retries and duplicates.
     pub event_id: String,
+    /// The user's email as verified by the platform (Slack `users.info` with
+    /// `users:read.email`), when the adapter can vouch for it. The core uses it only where the
+    /// config explicitly enables mapping by email for the platform; `None` otherwise.
+    #[serde(default)]
+    pub email: Option<String>,
 }
 
 /// Approve or abort.
@@ -84,6 +89,23 @@ pub struct Decision {
     pub plan_hash: Option<String>,
     pub verdict: Verdict,
     pub event_id: String,
+    /// The decider's platform-verified email (see [`Inbound::email`]).
+    #[serde(default)]
+    pub email: Option<String>,
+}
+
+/// Somebody asked to undo an executed plan (an Undo button, `undo PLAN_ID`). The core answers
+/// with a fresh preview of the inverse change, which goes through policy and approval again.
+#[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize)]
+pub struct UndoRequest {
+    pub thread: ThreadRef,
+    pub user: String,
+    /// The executed plan to undo.
+    pub plan_id: String,
+    pub event_id: String,
+    /// The requester's platform-verified email (see [`Inbound::email`]).
+    #[serde(default)]
+    pub email: Option<String>,
 }
 
 /// What an adapter sends to the core.
@@ -91,6 +113,18 @@ pub struct Decision {
 pub enum AdapterEvent {
     Message(Inbound),
     Decision(Decision),
+    Undo(UndoRequest),
+}
+
+impl AdapterEvent {
+    /// The platform's event id, for deduplicating retries.
+    pub fn event_id(&self) -> &str {
+        match self {
+            AdapterEvent::Message(m) => &m.event_id,
+            AdapterEvent::Decision(d) => &d.event_id,
+            AdapterEvent::Undo(u) => &u.event_id,
+        }
+    }
 }
 
 /// How risky a plan is; decides badges and default policy.
@@ -167,6 +201,8 @@ pub enum Outbound {
         plan_id: String,
         outcome: Outcome,
         text: String,
+        /// The change can be undone: offer an Undo button (it sends [`UndoRequest`]).
+        undoable: bool,
     },
     /// A message only `user` should see (refused approvals); platforms without ephemeral
     /// messages post it in the thread addressed to the user.

@@ -1,13 +1,14 @@
 //! The console adapter: talk to kubechat from a terminal, no chat account needed.
 //!
 //! Lines typed are messages from the current user; `approve PLAN_ID` and `abort PLAN_ID`
-//! decide on previews; `/as NAME` switches who is typing (to try a two-person approval in one
-//! terminal). Replies are printed as plain text. End of input stops the adapter, not kubechat.
+//! decide on previews, `undo PLAN_ID` asks to revert an executed plan; `/as NAME` switches
+//! who is typing (to try a two-person approval in one terminal). Replies are printed as plain text. End of input stops the adapter, not kubechat.
 
 use std::sync::atomic::{AtomicU64, Ordering};
 
 use kubechat_chat::{
-    AdapterEvent, AdapterLink, Decision, Inbound, Outbound, Platform, ThreadRef, Verdict,
+    AdapterEvent, AdapterLink, Decision, Inbound, Outbound, Platform, ThreadRef, UndoRequest,
+    Verdict,
 };
 use tokio::io::{AsyncBufRead, AsyncBufReadExt, AsyncWrite, AsyncWriteExt};
 
@@ -23,6 +24,8 @@ pub enum Line {
     SwitchUser(String),
     /// Approve or abort a plan.
     Decide(Verdict, String),
+    /// Undo an executed plan.
+    Undo(String),
     /// A request for kubechat.
     Say(String),
     /// Nothing to do (blank line).
@@ -45,6 +48,7 @@ pub fn parse_line(line: &str) -> Line {
         (Some("abort"), Some(id), None) if id.starts_with("kc-") => {
             Line::Decide(Verdict::Abort, id.to_string())
         }
+        (Some("undo"), Some(id), None) if id.starts_with("kc-") => Line::Undo(id.to_string()),
         _ => Line::Say(line.to_string()),
     }
 }
@@ -103,12 +107,21 @@ where
                 plan_id,
                 plan_hash: None,
                 verdict,
+                email: None,
+            }),
+            Line::Undo(plan_id) => AdapterEvent::Undo(UndoRequest {
+                event_id: thread.thread.clone(),
+                thread,
+                user: user.clone(),
+                plan_id,
+                email: None,
             }),
             Line::Say(text) => AdapterEvent::Message(Inbound {
                 event_id: thread.thread.clone(),
                 thread,
                 user: user.clone(),
                 text,
+                email: None,
             }),
         };
         if events.send(event).await.is_err() {
@@ -154,8 +167,16 @@ pub fn render(msg: &Outbound) -> String {
             plan_id,
             outcome,
             text,
+            undoable,
             ..
-        } => format!("[{plan_id}] {outcome:?}: {text}"),
+        } => {
+            let undo = if *undoable {
+                format!("\ntype `undo {plan_id}` to revert it")
+            } else {
+                String::new()
+            };
+            format!("[{plan_id}] {outcome:?}: {text}{undo}")
+        }
         Outbound::Ephemeral { user, text, .. } => format!("(only for {user}) {text}"),
     };
     format!("{}\n\n", body.trim_end())
@@ -175,6 +196,7 @@ mod tests {
             parse_line(" abort kc-1 "),
             Line::Decide(Verdict::Abort, "kc-1".into())
         );
+        assert_eq!(parse_line("undo kc-1"), Line::Undo("kc-1".into()));
         assert_eq!(parse_line("/as bob"), Line::SwitchUser("bob".into()));
         assert_eq!(
             parse_line("approve the change"),
