@@ -2,14 +2,19 @@
 //!
 //! Unknown keys are errors that name the key (`deny_unknown_fields`), so a typo never silently
 //! changes behaviour. Secrets (a ledger URL with a password) are held as [`SecretString`] and
-//! printed redacted by `kubechat check-config`. Environment variables override file values
+//! printed redacted by `kubechat check-config`; every other secret key (tokens, signing
+//! secrets, keys) is a [`Secret`]: `{ env = "NAME" }`, `{ file = "/path" }` or inline. Environment variables override file values
 //! where noted (`KUBECHAT_LEDGER_URL`).
+
+mod secret;
 
 use std::path::{Path, PathBuf};
 
 use kubechat_chat::Platform;
 use secrecy::{ExposeSecret, SecretString};
 use serde::{Deserialize, Serialize};
+
+pub use secret::{Secret, SecretSource};
 
 /// The whole configuration.
 #[derive(Debug, Deserialize)]

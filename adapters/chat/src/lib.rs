@@ -177,6 +177,8 @@ pub enum Outcome {
     Expired,
     Denied,
     Superseded,
+    /// kubechat stopped between the intent and the result (a crash); it is never re-run.
+    Interrupted,
 }
 
 /// What the core asks an adapter to show.
