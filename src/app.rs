@@ -26,9 +26,14 @@ use crate::telemetry::Metrics;
 
 mod decide;
 mod execute;
+mod explain;
+mod labels;
 mod outbound;
+mod policy;
 mod request;
+mod supersede;
 pub use outbound::run;
+pub use policy::{LoadError as PolicyLoadError, load_file as load_policy_file, watch_policy};
 
 /// How a request ended, as scripts see it (`kubechat ask --output json`).
 #[derive(Clone, Copy, Debug, PartialEq, Eq, Serialize)]
@@ -84,6 +89,9 @@ pub struct Reply {
     /// The executed change can be undone (`kubechat undo PLAN_ID`, an Undo button).
     #[serde(skip_serializing_if = "std::ops::Not::not")]
     pub undoable: bool,
+    /// Pending plans this preview replaced (their previews are resolved as superseded).
+    #[serde(skip_serializing_if = "Vec::is_empty")]
+    pub superseded: Vec<String>,
 }
 
 impl Reply {
@@ -97,6 +105,7 @@ impl Reply {
             card: None,
             ephemeral: false,
             undoable: false,
+            superseded: Vec::new(),
         }
     }
 }
@@ -119,6 +128,10 @@ struct Inner {
     threads: Mutex<HashMap<ThreadRef, ObjectRef>>,
     /// One lock per plan being decided, so two approvals can't both execute it.
     deciding: Mutex<HashMap<String, Arc<tokio::sync::Mutex<()>>>>,
+    /// The policy in force (built-in until a file is loaded; swapped on reload).
+    policy: policy::PolicyState,
+    /// Namespace labels read for policy, per requester, for a few seconds.
+    labels: labels::LabelCache,
 }
 
 /// Steps of a request, collected as they are recorded.
@@ -146,6 +159,8 @@ impl App {
                 metrics,
                 threads: Mutex::default(),
                 deciding: Mutex::default(),
+                policy: policy::PolicyState::default(),
+                labels: labels::LabelCache::default(),
             }),
         }
     }
@@ -173,6 +188,11 @@ impl App {
     /// The clock.
     pub fn clock(&self) -> Clock {
         self.inner.clock
+    }
+
+    /// Preview TTL for policy rules that set none (`defaults.preview_ttl_minutes`).
+    fn default_ttl(&self) -> jiff::SignedDuration {
+        jiff::SignedDuration::from_mins(i64::from(self.inner.config.defaults.preview_ttl_minutes))
     }
 
     /// Appends to the ledger, timing it and counting failures.
@@ -231,17 +251,7 @@ impl App {
 
     /// The channel's lock, or the configured defaults.
     fn context(&self, thread: &ThreadRef) -> (String, String) {
-        let config = &self.inner.config;
-        if let Some(ch) = config.channel(thread.platform, &thread.channel) {
-            return (ch.cluster.clone(), ch.namespace.clone());
-        }
-        let cluster = config.default_cluster();
-        let namespace = config
-            .defaults
-            .namespace
-            .clone()
-            .unwrap_or_else(|| cluster.default_namespace.clone());
-        (cluster.name.clone(), namespace)
+        self.inner.config.context(thread.platform, &thread.channel)
     }
 
     fn last_target(&self, thread: &ThreadRef) -> Option<ObjectRef> {

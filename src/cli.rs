@@ -1,5 +1,7 @@
 //! The command line: `serve`, `chat`, `ask`, `approve`, `abort`, `check-config`, `audit`,
-//! `migrate`. Every command that acts goes through the same [`App`] as chat does.
+//! `migrate`, `policy`. Every command that acts goes through the same [`App`] as chat does.
+
+mod policy;
 
 use std::io::Write;
 use std::path::PathBuf;
@@ -67,6 +69,11 @@ pub enum Command {
     Audit {
         #[command(subcommand)]
         command: AuditCommand,
+    },
+    /// Check, explain and test the policy (`[policy] file`, or the built-in defaults).
+    Policy {
+        #[command(subcommand)]
+        command: policy::PolicyCommand,
     },
 }
 
@@ -165,13 +172,19 @@ pub async fn build(config: Config) -> anyhow::Result<App> {
         )
     })?;
     let executor = connect(&config).await;
-    Ok(App::new(
+    let policy_file = config.policy.file.clone();
+    let app = App::new(
         config,
         executor,
         ledger,
         Clock::system(),
         Metrics::default(),
-    ))
+    );
+    if let Some(path) = policy_file {
+        app.use_policy_file(&path)
+            .with_context(|| "fix the policy file ([policy] file in the config)".to_string())?;
+    }
+    Ok(app)
 }
 
 /// Runs a command; returns the process exit code.
@@ -189,6 +202,7 @@ pub async fn run(cli: Cli) -> anyhow::Result<i32> {
             Ok(0)
         }
         Command::Audit { command } => audit(config, command).await,
+        Command::Policy { command } => policy::run(&config, command),
         Command::Serve => crate::serve::serve(build(config).await?).await.map(|()| 0),
         Command::Chat { user } => crate::serve::chat(build(config).await?, user)
             .await

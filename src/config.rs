@@ -36,6 +36,18 @@ pub struct Config {
     /// Per-channel context locks.
     #[serde(default)]
     pub channels: Vec<ChannelConfig>,
+    /// The policy file (who may approve what); built-in defaults without one.
+    #[serde(default)]
+    pub policy: PolicyConfig,
+}
+
+/// Where the policy comes from (see docs/policy.md).
+#[derive(Debug, Default, Deserialize, Serialize)]
+#[serde(deny_unknown_fields)]
+pub struct PolicyConfig {
+    /// A TOML policy file, reloaded when it changes and on SIGHUP. Relative paths are relative
+    /// to the config file. Unset: the built-in defaults.
+    pub file: Option<PathBuf>,
 }
 
 /// The HTTP server (`/healthz`, `/readyz`, `/metrics`, platform webhooks).
@@ -199,7 +211,13 @@ impl Config {
             },
             other => other,
         })?;
-        Ok(config.with_env())
+        let mut config = config.with_env();
+        if let (Some(file), Some(dir)) = (&config.policy.file, path.parent())
+            && file.is_relative()
+        {
+            config.policy.file = Some(dir.join(file));
+        }
+        Ok(config)
     }
 
     /// The configuration used when no file is given: one cluster from the kubeconfig's
@@ -314,6 +332,21 @@ impl Config {
             .find(|c| c.platform == platform && c.channel == channel)
     }
 
+    /// The cluster and namespace a request in `channel` starts from: the channel's lock, or
+    /// the configured defaults.
+    pub fn context(&self, platform: Platform, channel: &str) -> (String, String) {
+        if let Some(ch) = self.channel(platform, channel) {
+            return (ch.cluster.clone(), ch.namespace.clone());
+        }
+        let cluster = self.default_cluster();
+        let namespace = self
+            .defaults
+            .namespace
+            .clone()
+            .unwrap_or_else(|| cluster.default_namespace.clone());
+        (cluster.name.clone(), namespace)
+    }
+
     /// The effective configuration as TOML with secrets redacted (`kubechat check-config`).
     pub fn redacted(&self) -> String {
         #[derive(Serialize)]
@@ -324,6 +357,7 @@ impl Config {
             clusters: &'a [ClusterConfig],
             identities: &'a [IdentityConfig],
             channels: &'a [ChannelConfig],
+            policy: &'a PolicyConfig,
         }
         #[derive(Serialize)]
         struct LedgerShown {
@@ -338,6 +372,7 @@ impl Config {
             clusters: &self.clusters,
             identities: &self.identities,
             channels: &self.channels,
+            policy: &self.policy,
         };
         toml::to_string_pretty(&shown).unwrap_or_else(|e| format!("# cannot render config: {e}"))
     }

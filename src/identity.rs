@@ -62,6 +62,14 @@ impl Identities {
         Identities { map }
     }
 
+    /// Every mapped person as (chat user, subject), sorted by chat user (for "who may approve").
+    pub fn people(&self) -> Vec<(&str, &Subject)> {
+        let mut out: Vec<(&str, &Subject)> =
+            self.map.iter().map(|((_, u), s)| (u.as_str(), s)).collect();
+        out.sort_by(|a, b| a.0.cmp(b.0));
+        out
+    }
+
     /// The person behind a chat user, or the refusal to show them.
     pub fn resolve(&self, platform: Platform, user: &str) -> Result<Person, Unknown> {
         self.map

@@ -17,6 +17,7 @@ pub async fn serve(app: App) -> anyhow::Result<()> {
     tracing::info!(%listen, "HTTP server listening (/healthz, /readyz, /metrics)");
     report_clusters(&app).await;
     let (_tx, shutdown) = crate::shutdown::on_signal();
+    tokio::spawn(app::watch_policy(app.clone(), shutdown.clone()));
     let (events_tx, events_rx) = mpsc::channel(1024);
     let (adapter, core) = link(Platform::Console, events_tx);
     let user = std::env::var("KUBECHAT_USER").unwrap_or_else(|_| "alice".into());
@@ -49,6 +50,7 @@ pub async fn serve(app: App) -> anyhow::Result<()> {
 pub async fn chat(app: App, user: String) -> anyhow::Result<()> {
     report_clusters(&app).await;
     let (_tx, shutdown) = crate::shutdown::on_signal();
+    tokio::spawn(app::watch_policy(app.clone(), shutdown.clone()));
     let (events_tx, events_rx) = mpsc::channel(64);
     let (adapter, core) = link(Platform::Console, events_tx);
     eprintln!(

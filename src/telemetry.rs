@@ -26,6 +26,8 @@ pub struct Metrics {
     pub ledger_append: Histogram,
     /// Ledger appends that failed (writes were refused).
     pub ledger_failures: Counter,
+    /// Policy file loads, by result (ok / error: the last good policy stays in force).
+    pub policy_reloads: Family<Labels, Counter>,
 }
 
 impl Default for Metrics {
@@ -37,6 +39,12 @@ impl Default for Metrics {
         let executions = Family::<Labels, Counter>::default();
         let ledger_append = Histogram::new(exponential_buckets(0.0001, 2.0, 16));
         let ledger_failures = Counter::default();
+        let policy_reloads = Family::<Labels, Counter>::default();
+        registry.register(
+            "policy_reloads",
+            "Policy file loads, by result",
+            policy_reloads.clone(),
+        );
         registry.register("requests", "Chat requests received", requests.clone());
         registry.register("plans", "Plans made, by planner", plans.clone());
         registry.register("decisions", "Approve/abort decisions", decisions.clone());
@@ -63,6 +71,7 @@ impl Default for Metrics {
             executions,
             ledger_append,
             ledger_failures,
+            policy_reloads,
         }
     }
 }

@@ -329,6 +329,33 @@ impl Action {
         self.risk() != Risk::Read
     }
 
+    /// Every verb [`Action::verb`] can return, for validating policy files.
+    pub const VERBS: [&'static str; 23] = [
+        "get",
+        "describe",
+        "logs",
+        "events",
+        "top",
+        "failing",
+        "diagnose",
+        "auth-can-i",
+        "rollout-status",
+        "rollout-history",
+        "scale",
+        "rollout-restart",
+        "rollout-undo",
+        "set-image",
+        "delete",
+        "cordon",
+        "uncordon",
+        "drain",
+        "label",
+        "annotate",
+        "apply",
+        "patch",
+        "create-job",
+    ];
+
     /// The action's verb as policy rules and metrics name it (`scale`, `rollout-restart`, …).
     pub fn verb(&self) -> &'static str {
         use Action::*;

@@ -6,7 +6,7 @@ use kubechat_chat::{Decision, ThreadRef, UndoRequest, Verdict};
 use serde_json::json;
 
 use super::{App, LEDGER_DOWN, Reply, Status, Trail, finish, with_state};
-use crate::approval::{self, ApprovalRecord, PlanState, Progress};
+use crate::approval::{self, ApprovalRecord, PlanState, Progress, Step};
 use crate::identity::{self, Person};
 use crate::ledger::{EntryKind, NewEntry};
 use crate::telemetry;
@@ -59,24 +59,19 @@ impl App {
             }
         };
         let now = self.inner.clock.now();
-        let checked = match d.verdict {
-            Verdict::Abort => approval::check_abort(&state, now).map(|()| None),
-            Verdict::Approve => {
-                approval::check_approval(&state, &person, d.plan_hash.as_deref(), now).map(Some)
-            }
-        };
-        let progress = match checked {
-            Ok(p) => p,
+        let hash = d.plan_hash.as_deref();
+        let step = match approval::step(&state, &person, d.verdict, hash, &d.event_id, now) {
+            Ok(step) => step,
             Err(refusal) => {
                 let entry = refuse(self, refusal.to_string());
                 return self.refused(entry, verdict, &state, trail).await;
             }
         };
         self.count_decision(verdict, "accepted");
-        let reply = match progress {
-            None => self.abort(&state, &person, &d.event_id, &mut trail).await,
-            Some(progress) => {
-                self.approve(state.clone(), &person, &d.event_id, progress, &mut trail)
+        let reply = match step {
+            Step::Abort => self.abort(&state, &person, &d.event_id, &mut trail).await,
+            Step::Approve(approval, progress) => {
+                self.approve(state.clone(), &person, approval, progress, &mut trail)
                     .await
             }
         };
@@ -110,15 +105,10 @@ impl App {
         &self,
         mut state: PlanState,
         person: &Person,
-        event_id: &str,
+        approval: ApprovalRecord,
         progress: Progress,
         trail: &mut Trail,
     ) -> Reply {
-        let approval = ApprovalRecord {
-            approver: person.clone(),
-            plan_hash: state.record.plan_hash.clone(),
-            event_id: event_id.to_string(),
-        };
         let entry = self.entry(
             EntryKind::Approved,
             &person.actor(),
@@ -149,8 +139,7 @@ impl App {
         let _guard = lock.lock().await;
         let entries = self.inner.ledger.plan_entries(plan_id).await.ok()?;
         let state = approval::fold(plan_id, &entries)?;
-        if state.stage != approval::Stage::Pending
-            || self.inner.clock.now() < state.record.expires_at
+        if !state.stage.is_open() || self.inner.clock.now() < state.record.expires_at
         {
             return None;
         }
@@ -186,7 +175,7 @@ impl App {
         for id in ids {
             if let Ok(entries) = self.inner.ledger.plan_entries(&id).await
                 && let Some(s) = approval::fold(&id, &entries)
-                && s.stage == approval::Stage::Pending
+                && s.stage.is_open()
             {
                 out.push((id, s.record.expires_at));
             }

@@ -4,7 +4,7 @@
 use std::collections::{HashMap, HashSet, VecDeque};
 
 use jiff::Timestamp;
-use kubechat_chat::{AdapterEvent, CoreLink, Outbound, Platform, ThreadRef};
+use kubechat_chat::{AdapterEvent, CoreLink, Outbound, Outcome, Platform, ThreadRef};
 use tokio::sync::{mpsc, watch};
 
 use super::{App, Reply, Status, outcome};
@@ -58,7 +58,11 @@ pub async fn run(
             {
                 schedule_expiry(&app, &outboxes, id.clone(), card.expires_at);
             }
+            let replaced = superseded(&thread, &reply);
             send(&outboxes, to_outbound(thread, user, reply)).await;
+            for message in replaced {
+                send(&outboxes, message).await;
+            }
         });
     }
 }
@@ -83,6 +87,22 @@ async fn send(outboxes: &Outboxes, message: Outbound) {
         }
         None => tracing::warn!(%platform, "no adapter for platform; reply dropped"),
     }
+}
+
+/// Resolves the previews a new preview replaced.
+fn superseded(thread: &ThreadRef, reply: &Reply) -> Vec<Outbound> {
+    let by = reply.plan_id.clone().unwrap_or_default();
+    reply
+        .superseded
+        .iter()
+        .map(|old| Outbound::Resolve {
+            thread: thread.clone(),
+            plan_id: old.clone(),
+            outcome: Outcome::Superseded,
+            text: format!("Replaced by plan {by}; this preview can no longer be approved."),
+            undoable: false,
+        })
+        .collect()
 }
 
 /// Chooses how an adapter shows a reply.

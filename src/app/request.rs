@@ -1,5 +1,6 @@
-//! From a message to an answer or a posted preview: identity, plan, policy, then a read run
-//! at once or a write previewed as the requester (access review, dry run, diff).
+//! From a message to an answer or a posted preview: identity, plan, context lock, policy,
+//! then a read run at once or a write previewed as the requester (access review, dry run,
+//! diff), with the policy's CEL conditions checked against the dry-run result.
 
 use jiff::Timestamp;
 use kubechat_chat::{Inbound, PreviewCard};
@@ -12,6 +13,8 @@ use crate::executor::Impersonation;
 use crate::identity::{self, Person};
 use crate::ledger::EntryKind;
 use crate::planner::{self, PlanContext, Planned};
+use crate::policy::breakglass::{self, BreakGlass};
+use crate::policy::cel::{self as policy_cel, Condition};
 use crate::policy::{self, Verdict as PolicyVerdict};
 use crate::preview;
 use crate::redact;
@@ -58,6 +61,24 @@ impl App {
                 return finish(Reply::new(Status::Denied, text), trail);
             }
         };
+        if let Some(q) = super::explain::question(&msg.text) {
+            let reply = self.answer_question(msg, &person, q, &mut trail).await;
+            return finish(reply, trail);
+        }
+        let (text, break_glass) = match breakglass::split(&msg.text) {
+            (t, BreakGlass::None) => (t, None),
+            (t, BreakGlass::Reason(r)) => (t, Some(r)),
+            (_, BreakGlass::MissingReason) => {
+                let text = breakglass::MISSING_REASON;
+                let _ = self
+                    .record(
+                        &mut trail,
+                        self.entry(EntryKind::Clarified, &actor, None, json!({"reply": text})),
+                    )
+                    .await;
+                return finish(Reply::new(Status::Clarify, text), trail);
+            }
+        };
         let (cluster, namespace) = self.context(&msg.thread);
         let clusters: Vec<String> = self
             .inner
@@ -73,7 +94,7 @@ impl App {
             clusters: &clusters,
             last_target: last.as_ref(),
         };
-        let plan = match planner::plan(&msg.text, &ctx) {
+        let plan = match planner::plan(&text, &ctx) {
             Planned::Plan(plan) => plan,
             Planned::Clarify(text) | Planned::NotUnderstood(text) | Planned::Help(text) => {
                 let _ = self
@@ -87,7 +108,7 @@ impl App {
         };
         self.remember_target(&msg.thread, &plan);
         let reply = self
-            .handle_plan(msg, &person, plan, logged, &mut trail)
+            .handle_plan(msg, &person, plan, logged, break_glass, &mut trail)
             .await;
         finish(reply, trail)
     }
@@ -98,6 +119,7 @@ impl App {
         person: &Person,
         plan: Plan,
         logged: bool,
+        break_glass: Option<String>,
         trail: &mut Trail,
     ) -> Reply {
         let plan_id = preview::new_plan_id();
@@ -126,62 +148,128 @@ impl App {
                     EntryKind::Planned,
                     &actor,
                     Some((&plan_id, &plan)),
-                    json!({"plan": plan, "kubectl": kubectl, "text": redact::text(&msg.text)}),
+                    json!({"plan": plan, "kubectl": kubectl, "text": redact::text(&msg.text),
+                           "break_glass": break_glass}),
                 ),
             )
             .await;
-        let ttl = jiff::SignedDuration::from_mins(i64::from(
-            self.inner.config.defaults.preview_ttl_minutes,
-        ));
-        match policy::decide(&plan, cluster_cfg, ttl) {
-            PolicyVerdict::Allow => with_plan(self.answer(person, &plan_id, &plan, trail).await),
-            PolicyVerdict::Deny(reason) => {
-                let _ = self
-                    .record(
-                        trail,
-                        self.entry(
-                            EntryKind::Denied,
-                            &actor,
-                            Some((&plan_id, &plan)),
-                            json!({"reason": reason}),
-                        ),
-                    )
-                    .await;
-                with_plan(Reply::new(Status::Denied, reason))
+        let lock = self
+            .inner
+            .config
+            .channel(msg.thread.platform, &msg.thread.channel);
+        let highlights = match policy::context::check(lock, &plan) {
+            Ok(c) => c.highlights,
+            Err(text) => {
+                let why = json!({"reason": "context lock", "text": text});
+                return with_plan(self.deny(person, &plan_id, &plan, why, text, trail).await);
             }
-            PolicyVerdict::Approve(requirement) => {
+        };
+        let labels = self.labels_for(person, &plan_id, &plan).await;
+        let eval = policy::evaluate(
+            &self.policy(),
+            &policy::Request {
+                plan: &plan,
+                requester: &person.subject,
+                cluster: cluster_cfg,
+                labels: &labels,
+                now: self.inner.clock.now(),
+                break_glass: break_glass.as_deref(),
+                default_ttl: self.default_ttl(),
+            },
+        );
+        let gate = Gate {
+            highlights,
+            conditions: eval.conditions,
+            break_glass,
+        };
+        match eval.verdict {
+            PolicyVerdict::Allow => {
+                let objects = vec![(None, None); plan.actions.len()];
+                if let Err(r) = self.conditions(person, &plan_id, &plan, &gate, &objects, trail).await {
+                    return with_plan(r);
+                }
+                let mut reply = self.answer(person, &plan_id, &plan, trail).await;
+                if !gate.highlights.is_empty() {
+                    reply.reply = format!("{}\n{}", gate.highlights.join("\n"), reply.reply);
+                }
+                with_plan(reply)
+            }
+            PolicyVerdict::Deny(reason) => {
+                let why = json!({"reason": reason, "rules": eval.actions.iter().map(|a| a.rules.len()).sum::<usize>()});
+                with_plan(self.deny(person, &plan_id, &plan, why, reason, trail).await)
+            }
+            PolicyVerdict::Approve(mut requirement) => {
                 if !logged || planned.is_err() {
                     return with_plan(Reply::new(Status::Error, LEDGER_DOWN));
                 }
-                let record = match self
-                    .build_preview(msg, person, &plan_id, plan.clone(), requirement, trail)
-                    .await
-                {
-                    Ok(record) => record,
-                    Err(reply) => return with_plan(reply),
-                };
-                let card = record.card.clone();
-                let payload = serde_json::to_value(&record).unwrap_or_default();
-                if self
-                    .record(
-                        trail,
-                        self.entry(
-                            EntryKind::Previewed,
-                            &actor,
-                            Some((&plan_id, &plan)),
-                            payload,
-                        ),
-                    )
-                    .await
-                    .is_err()
-                {
-                    return with_plan(Reply::new(Status::Error, LEDGER_DOWN));
-                }
-                let mut reply = with_plan(Reply::new(Status::Preview, preview::card_text(&card)));
-                reply.card = Some(card);
-                reply
+                // The second, independent production check (config only): see `approval`.
+                requirement.production |= policy::is_production(cluster_cfg, &plan);
+                with_plan(
+                    self.preview_write(msg, person, &plan_id, plan, requirement, gate, trail)
+                        .await,
+                )
             }
         }
+    }
+
+    /// Records a refusal and answers it.
+    async fn deny(
+        &self,
+        person: &Person,
+        plan_id: &str,
+        plan: &Plan,
+        payload: serde_json::Value,
+        text: String,
+        trail: &mut Trail,
+    ) -> Reply {
+        let _ = self
+            .record(
+                trail,
+                self.entry(EntryKind::Denied, &person.actor(), Some((plan_id, plan)), payload),
+            )
+            .await;
+        Reply::new(Status::Denied, text)
+    }
+
+    /// Previews a write, records the preview and replaces older plans it supersedes.
+    #[allow(clippy::too_many_arguments)]
+    async fn preview_write(
+        &self,
+        msg: &Inbound,
+        person: &Person,
+        plan_id: &str,
+        plan: Plan,
+        requirement: policy::Requirement,
+        gate: Gate,
+        trail: &mut Trail,
+    ) -> Reply {
+        let record = match self
+            .build_preview(msg, person, plan_id, plan, requirement, gate, trail)
+            .await
+        {
+            Ok(record) => record,
+            Err(reply) => return reply,
+        };
+        let card = record.card.clone();
+        let payload = serde_json::to_value(&record).unwrap_or_default();
+        let entry = self.entry(
+            EntryKind::Previewed,
+            &person.actor(),
+            Some((plan_id, &record.plan)),
+            payload,
+        );
+        if self.record(trail, entry).await.is_err() {
+            return Reply::new(Status::Error, LEDGER_DOWN);
+        }
+        let superseded = self.supersede(plan_id, &record, trail).await;
+        let mut text = preview::card_text(&card);
+        for old in &superseded {
+            text.push_str(&format!("\n(This replaces plan {old}, which can no longer be approved.)"));
+        }
+        let mut reply = Reply::new(Status::Preview, text);
+        reply.card = Some(card);
+        reply.superseded = superseded;
+        reply
     }
 
     /// Runs a read plan and answers.
@@ -234,7 +322,42 @@ impl App {
         Reply::new(Status::Answered, text)
     }
 
+    /// Checks the policy's CEL conditions against each action's (live, planned) objects.
+    /// `Ok` carries a line per condition for the preview; `Err` is the recorded refusal.
+    async fn conditions(
+        &self,
+        person: &Person,
+        plan_id: &str,
+        plan: &Plan,
+        gate: &Gate,
+        objects: &[(Option<serde_json::Value>, Option<serde_json::Value>)],
+        trail: &mut Trail,
+    ) -> Result<Vec<String>, Reply> {
+        let mut passed = Vec::new();
+        let production = policy::is_production(
+            self.inner.config.cluster(&plan.cluster).unwrap_or(self.inner.config.default_cluster()),
+            plan,
+        );
+        for (i, cond, rule) in &gate.conditions {
+            let (live, planned) = objects.get(*i).cloned().unwrap_or_default();
+            let input = policy_cel::Input {
+                request: policy_cel::request_value(plan, *i, &person.subject, gate.break_glass.is_some(), production),
+                action: serde_json::to_value(&plan.actions[*i]).unwrap_or_default(),
+                object: planned,
+                old_object: live,
+            };
+            if let Err(why) = cond.check(&input) {
+                let text = format!("{why} (policy rule `{rule}`)");
+                let payload = json!({"reason": "policy condition", "rule": rule, "cel": cond.expr, "text": text});
+                return Err(self.deny(person, plan_id, plan, payload, text, trail).await);
+            }
+            passed.push(format!("policy: `{}` holds (rule `{rule}`)", cond.expr));
+        }
+        Ok(passed)
+    }
+
     /// Previews every action as the requester and assembles the record to store.
+    #[allow(clippy::too_many_arguments)]
     async fn build_preview(
         &self,
         msg: &Inbound,
@@ -242,6 +365,7 @@ impl App {
         plan_id: &str,
         plan: Plan,
         requirement: policy::Requirement,
+        gate: Gate,
         trail: &mut Trail,
     ) -> Result<PreviewRecord, Reply> {
         let who = Impersonation {
@@ -249,9 +373,14 @@ impl App {
             plan_id: plan_id.to_string(),
             approvers: Vec::new(),
         };
-        let mut checks = self.context_warnings(msg, &plan);
+        let mut checks = gate.highlights.clone();
+        if let Some(why) = &gate.break_glass {
+            checks.push(format!("⚠ BREAK-GLASS by {}: {why}", person.chat_user));
+        }
+        checks.push(format!("policy: {}", requirement.reason));
         let mut diff = String::new();
         let mut versions = Vec::new();
+        let mut objects = Vec::new();
         for action in &plan.actions {
             match self
                 .inner
@@ -266,24 +395,15 @@ impl App {
                         action.describe(),
                         p.rbac
                     );
-                    let _ = self
-                        .record(
-                            trail,
-                            self.entry(
-                                EntryKind::Denied,
-                                &person.actor(),
-                                Some((plan_id, &plan)),
-                                json!({"reason": "rbac", "rbac": p.rbac}),
-                            ),
-                        )
-                        .await;
-                    return Err(Reply::new(Status::Denied, text));
+                    let payload = json!({"reason": "rbac", "rbac": p.rbac});
+                    return Err(self.deny(person, plan_id, &plan, payload, text, trail).await);
                 }
                 Ok(p) => {
                     checks.push(p.rbac);
                     checks.extend(p.checks);
                     diff.push_str(&p.diff);
                     versions.push(p.version);
+                    objects.push((p.live, p.planned));
                 }
                 Err(e) => {
                     let text = e.to_string();
@@ -302,6 +422,24 @@ impl App {
                 }
             }
         }
+        checks.extend(self.conditions(person, plan_id, &plan, &gate, &objects, trail).await?);
+        Ok(self.record_for(msg, person, plan_id, plan, requirement, &gate, checks, diff, versions))
+    }
+
+    /// The preview card and the record stored with it.
+    #[allow(clippy::too_many_arguments)]
+    fn record_for(
+        &self,
+        msg: &Inbound,
+        person: &Person,
+        plan_id: &str,
+        plan: Plan,
+        requirement: policy::Requirement,
+        gate: &Gate,
+        checks: Vec<String>,
+        diff: String,
+        versions: Vec<Option<String>>,
+    ) -> PreviewRecord {
         let expires_at = self
             .inner
             .clock
@@ -309,20 +447,24 @@ impl App {
             .checked_add(requirement.ttl)
             .unwrap_or(Timestamp::MAX);
         let plan_hash = preview::plan_hash(&plan);
+        let summary = match &gate.break_glass {
+            Some(why) => format!("BREAK-GLASS ({why}): {} asks to {}", person.chat_user, plan.describe()),
+            None => format!("{} asks to {}", person.chat_user, plan.describe()),
+        };
         let card = PreviewCard {
             plan_id: plan_id.to_string(),
             plan_hash: plan_hash.clone(),
-            summary: format!("{} asks to {}", person.chat_user, plan.describe()),
+            summary,
             risk: plan.risk(),
             cluster: plan.cluster.clone(),
             kubectl: plan.kubectl(),
             checks,
             diff,
-            approvers: requirement.approvers_text(&person.chat_user),
+            approvers: self.approver_line(&requirement, &plan, person),
             approvals_needed: requirement.approvals,
             expires_at,
         };
-        Ok(PreviewRecord {
+        PreviewRecord {
             plan,
             plan_hash,
             thread: msg.thread.clone(),
@@ -331,34 +473,15 @@ impl App {
             expires_at,
             versions,
             card,
-        })
+        }
     }
+}
 
-    /// "You are in #payments-prod-eu; this targets cluster staging-us."
-    fn context_warnings(&self, msg: &Inbound, plan: &Plan) -> Vec<String> {
-        let Some(lock) = self
-            .inner
-            .config
-            .channel(msg.thread.platform, &msg.thread.channel)
-        else {
-            return Vec::new();
-        };
-        let name = lock.name.clone().unwrap_or_else(|| lock.channel.clone());
-        let mut out = Vec::new();
-        if plan.cluster != lock.cluster {
-            out.push(format!(
-                "context: you are in {name} (cluster {}); this targets cluster {}",
-                lock.cluster, plan.cluster
-            ));
-        }
-        for ns in plan.namespaces() {
-            if ns != lock.namespace {
-                out.push(format!(
-                    "context: you are in {name} (namespace {}); this targets namespace {ns}",
-                    lock.namespace
-                ));
-            }
-        }
-        out
-    }
+/// What the gate (context lock and policy) hands on to the preview.
+struct Gate {
+    /// Context-lock differences to show first.
+    highlights: Vec<String>,
+    /// Policy conditions to check against the dry-run result.
+    conditions: Vec<(usize, std::sync::Arc<Condition>, String)>,
+    break_glass: Option<String>,
 }

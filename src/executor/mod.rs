@@ -10,6 +10,7 @@
 
 mod client;
 mod diagnose;
+mod labels;
 mod reads;
 mod resolve;
 mod table;

@@ -33,6 +33,10 @@ pub struct WritePreview {
     pub checks: Vec<String>,
     /// resourceVersion of the live target at preview time.
     pub version: Option<String>,
+    /// The live object and the dry-run result, for policy conditions (CEL `oldObject` and
+    /// `object`); never shown or stored.
+    pub live: Option<serde_json::Value>,
+    pub planned: Option<serde_json::Value>,
 }
 
 struct Call {
@@ -175,6 +179,8 @@ pub async fn preview(
         diff,
         checks,
         version,
+        live: Some(live_value),
+        planned: after,
     })
 }
 

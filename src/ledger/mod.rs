@@ -56,6 +56,8 @@ pub enum EntryKind {
     Failed,
     /// An intent without a result found at start-up (crash mid-execution): never re-run.
     Interrupted,
+    /// A newer plan in the same thread for the same target replaced this pending one.
+    Superseded,
 }
 
 impl EntryKind {
@@ -76,6 +78,7 @@ impl EntryKind {
             EntryKind::Executed => "executed",
             EntryKind::Failed => "failed",
             EntryKind::Interrupted => "interrupted",
+            EntryKind::Superseded => "superseded",
         }
     }
 
@@ -94,11 +97,12 @@ impl EntryKind {
                 | EntryKind::Executed
                 | EntryKind::Failed
                 | EntryKind::Interrupted
+                | EntryKind::Superseded
         )
     }
 }
 
-const ALL_KINDS: [EntryKind; 14] = [
+const ALL_KINDS: [EntryKind; 15] = [
     EntryKind::Message,
     EntryKind::Planned,
     EntryKind::Answered,
@@ -113,6 +117,7 @@ const ALL_KINDS: [EntryKind; 14] = [
     EntryKind::Executed,
     EntryKind::Failed,
     EntryKind::Interrupted,
+    EntryKind::Superseded,
 ];
 
 /// An entry to append. The ledger assigns `seq`, `prev_hash` and `hash`.
