@@ -112,12 +112,35 @@ fn context(input: &Input) -> Result<Context<'static>, String> {
         ("oldObject", input.old_object.as_ref().unwrap_or(&null)),
     ];
     for (name, value) in vars {
-        let value = kube_cel::cel::to_value(value)
-            .map_err(|e| format!("cannot give `{name}` to a policy condition: {e}"))?;
-        ctx.add_variable(name, value)
+        ctx.add_variable(name, to_cel(value))
             .map_err(|e| format!("cannot give `{name}` to a policy condition: {e}"))?;
     }
     Ok(ctx)
+}
+
+/// JSON to CEL as Kubernetes does it: integers are `int` (so `replicas == 2` holds), field
+/// names unchanged (names with dots or dashes are read with `['app.kubernetes.io/name']`).
+fn to_cel(value: &serde_json::Value) -> Value {
+    use kube_cel::cel::objects::{Key, Map};
+    use std::sync::Arc;
+    match value {
+        serde_json::Value::Null => Value::Null,
+        serde_json::Value::Bool(b) => Value::Bool(*b),
+        serde_json::Value::Number(n) => match (n.as_i64(), n.as_u64()) {
+            (Some(i), _) => Value::Int(i),
+            (None, Some(u)) => Value::UInt(u),
+            _ => Value::Float(n.as_f64().unwrap_or(f64::NAN)),
+        },
+        serde_json::Value::String(s) => Value::String(Arc::new(s.clone())),
+        serde_json::Value::Array(items) => Value::List(Arc::new(items.iter().map(to_cel).collect())),
+        serde_json::Value::Object(obj) => {
+            let map = obj
+                .iter()
+                .map(|(k, v)| (Key::String(Arc::new(k.clone())), to_cel(v)))
+                .collect();
+            Value::Map(Map { map: Arc::new(map) })
+        }
+    }
 }
 
 #[cfg(test)]
@@ -172,13 +195,15 @@ mod tests {
     #[test]
     fn request_and_action_are_visible_and_kubernetes_functions_work() {
         for expr in [
-            "request.user == 'alice' && 'dev' in request.groups",
+            "request.user == 'alice' && 'dev' in request.groups && request.namespace == 'prod'",
+            "object.metadata.labels['app.kubernetes.io/name'] == 'api'",
             "action.replicas == 1",
             "quantity('1Gi').isGreaterThan(quantity('500Mi'))",
             "semver('1.2.3').isLessThan(semver('2.0.0'))",
         ] {
             let c = Condition::compile(expr, None, 1).expect("compiles");
-            assert_eq!(c.check(&input(json!({}))), Ok(()), "{expr}");
+            let object = json!({"metadata": {"labels": {"app.kubernetes.io/name": "api"}}});
+            assert_eq!(c.check(&input(object)), Ok(()), "{expr}");
         }
     }
 

@@ -400,6 +400,11 @@ fn break_glass_requests_can_be_matched_and_are_recorded() {
 
 const FREEZE: &str = r#"
 [[rules]]
+name = "reads"
+match = { risk = ["read"] }
+decision = "allow"
+
+[[rules]]
 name = "writes"
 decision = "approve"
 requester_may_approve = true
