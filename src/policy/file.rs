@@ -379,3 +379,7 @@ fn line_col(text: &str, offset: usize) -> (usize, usize) {
     let column = before.len() - before.rfind('\n').map_or(0, |i| i + 1) + 1;
     (line, column)
 }
+
+#[cfg(test)]
+#[path = "file_tests.rs"]
+mod tests;
