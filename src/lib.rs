@@ -5,7 +5,8 @@
 //! - [`kinds`]: built-in resource kinds and short names.
 //! - [`planner`]: text → plan (rules), pure.
 //! - [`identity`]: chat users → Kubernetes subjects.
-//! - [`policy`]: allow / needs approval / deny, pure.
+//! - [`policy`]: rules, change windows, CEL conditions → allow / N approvals / deny, pure.
+//! - [`approval`]: the approval state machine, folded from the ledger, pure.
 //! - [`executor`]: runs actions through the Kubernetes API as the requester.
 //! - [`ledger`]: the append-only, hash-chained audit ledger.
 //! - [`redact`], [`suggest`], [`clock`]: small pure helpers.
