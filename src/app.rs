@@ -27,6 +27,7 @@ use crate::telemetry::Metrics;
 mod decide;
 mod execute;
 mod explain;
+mod gate;
 mod labels;
 mod outbound;
 mod policy;

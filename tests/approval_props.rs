@@ -44,8 +44,14 @@ fn start() -> Timestamp {
 
 #[derive(Clone, Debug)]
 enum Event {
-    Approve { who: usize, on_slack: bool, hash: HashSeen },
-    Abort { who: usize },
+    Approve {
+        who: usize,
+        on_slack: bool,
+        hash: HashSeen,
+    },
+    Abort {
+        who: usize,
+    },
     Expire,
 }
 
@@ -169,8 +175,8 @@ impl Log {
 /// The oracle: counts approvals that justify execution, straight from the entries.
 fn justified(log: &[Entry], rec: &PreviewRecord) -> u32 {
     let req = &rec.requirement;
-    let self_forbidden = !req.requester_may_approve
-        || (rec.plan.risk() == Risk::Destructive && req.production);
+    let self_forbidden =
+        !req.requester_may_approve || (rec.plan.risk() == Risk::Destructive && req.production);
     let mut people = BTreeSet::new();
     for e in log.iter().filter(|e| e.kind == EntryKind::Approved) {
         let a: ApprovalRecord = serde_json::from_value(e.payload.clone()).expect("approval");

@@ -137,8 +137,16 @@ async fn story(env: Env, ns: String, admin: Client) {
         .await
         .expect("ledger");
     let config = config(&env, &ns);
-    let conn = ClusterConn::load(&config.clusters[0]).await.expect("bot connects");
-    let app = App::new(config, Executor::new(vec![conn]), ledger.clone(), Clock::system(), Metrics::default());
+    let conn = ClusterConn::load(&config.clusters[0])
+        .await
+        .expect("bot connects");
+    let app = App::new(
+        config,
+        Executor::new(vec![conn]),
+        ledger.clone(),
+        Clock::system(),
+        Metrics::default(),
+    );
 
     let ask = Inbound {
         thread: thread(),
@@ -151,13 +159,24 @@ async fn story(env: Env, ns: String, admin: Client) {
     assert_eq!(preview.status, Status::Preview, "{}", preview.reply);
     let card = preview.card.expect("card");
     let id = preview.plan_id.expect("plan id");
-    assert!(card.approvers.contains("other than bob"), "{}", card.approvers);
+    assert!(
+        card.approvers.contains("other than bob"),
+        "{}",
+        card.approvers
+    );
 
     let own = app.decide(&decision("bob", &id, &card.plan_hash)).await;
     assert_eq!(own.status, Status::Denied, "{}", own.reply);
-    assert!(own.reply.contains("cannot approve it yourself"), "{}", own.reply);
+    assert!(
+        own.reply.contains("cannot approve it yourself"),
+        "{}",
+        own.reply
+    );
     let deployments: Api<Deployment> = Api::namespaced(admin, &ns);
-    assert!(deployments.get_opt("api").await.expect("get").is_some(), "still there");
+    assert!(
+        deployments.get_opt("api").await.expect("get").is_some(),
+        "still there"
+    );
 
     let done = app.decide(&decision("carol", &id, &card.plan_hash)).await;
     assert_eq!(done.status, Status::Executed, "{}", done.reply);
@@ -166,21 +185,39 @@ async fn story(env: Env, ns: String, admin: Client) {
         gone.is_none_or(|d| d.metadata.deletion_timestamp.is_some()),
         "the deployment is deleted"
     );
-    let kinds: Vec<EntryKind> = ledger.plan_entries(&id).await.expect("entries").iter().map(|e| e.kind).collect();
+    let kinds: Vec<EntryKind> = ledger
+        .plan_entries(&id)
+        .await
+        .expect("entries")
+        .iter()
+        .map(|e| e.kind)
+        .collect();
     assert_eq!(
         kinds,
-        vec![EntryKind::Planned, EntryKind::Previewed, EntryKind::Refused, EntryKind::Approved, EntryKind::Executing, EntryKind::Executed]
+        vec![
+            EntryKind::Planned,
+            EntryKind::Previewed,
+            EntryKind::Refused,
+            EntryKind::Approved,
+            EntryKind::Executing,
+            EntryKind::Executed
+        ]
     );
 }
 
 #[tokio::test]
 async fn bob_deletes_in_production_his_approval_is_refused_carol_approves_it_runs() {
     let Some(env) = env() else {
-        eprintln!("skipped: set KUBECHAT_E2E_KUBECONFIG and KUBECHAT_E2E_BOT_KUBECONFIG to run the real-cluster story");
+        eprintln!(
+            "skipped: set KUBECHAT_E2E_KUBECONFIG and KUBECHAT_E2E_BOT_KUBECONFIG to run the real-cluster story"
+        );
         return;
     };
     let admin = admin_client(&env.admin).await;
-    let ns = format!("kubechat-e2e-2p-{}", &uuid::Uuid::new_v4().simple().to_string()[..8]);
+    let ns = format!(
+        "kubechat-e2e-2p-{}",
+        &uuid::Uuid::new_v4().simple().to_string()[..8]
+    );
     set_up(&admin, &ns).await;
     let outcome = tokio::spawn(story(env, ns.clone(), admin.clone())).await;
     let namespaces: Api<Namespace> = Api::all(admin);

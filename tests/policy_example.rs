@@ -28,7 +28,13 @@ fn the_example_case_table_passes() {
     let outcomes = cases::run(&policy, &config, &table);
     assert_eq!(outcomes.len(), 8);
     for o in &outcomes {
-        assert!(o.problems.is_empty(), "{}: {:?} (got {})", o.name, o.problems, o.got);
+        assert!(
+            o.problems.is_empty(),
+            "{}: {:?} (got {})",
+            o.name,
+            o.problems,
+            o.got
+        );
     }
 }
 
@@ -55,7 +61,13 @@ fn a_wrong_expectation_is_reported_with_what_policy_decided() {
             "requester_may_approve: want true, got false".to_string()
         ]
     );
-    assert!(outcome.got.contains("needs 2 approvals from members of sre"), "{}", outcome.got);
+    assert!(
+        outcome
+            .got
+            .contains("needs 2 approvals from members of sre"),
+        "{}",
+        outcome.got
+    );
 }
 
 #[test]

@@ -13,7 +13,9 @@ use kubechat::policy::{self, Source};
 use kubechat::telemetry::Metrics;
 use kubechat_chat::{Decision, Inbound, Platform, ThreadRef, Verdict};
 use serde_json::{Value, json};
-use wiremock::matchers::{body_partial_json, header, method, path, query_param, query_param_is_missing};
+use wiremock::matchers::{
+    body_partial_json, header, method, path, query_param, query_param_is_missing,
+};
 use wiremock::{Mock, MockServer, ResponseTemplate};
 
 const DEPLOY: &str = "/apis/apps/v1/namespaces/prod/deployments/api";
@@ -105,7 +107,12 @@ async fn harness(at: &str, policy_text: Option<&str>) -> Harness {
     if let Some(text) = policy_text {
         app.set_policy(policy::parse(text, Source::File("policy.toml".into())).expect("policy"));
     }
-    Harness { app, ledger, server, _dir: dir }
+    Harness {
+        app,
+        ledger,
+        server,
+        _dir: dir,
+    }
 }
 
 fn thread(channel: &str) -> ThreadRef {
@@ -156,7 +163,12 @@ fn allowed() -> Value {
 
 /// Preview calls made as `user` (GET, access review), and the dry-run `verb`.
 async fn mount_preview(server: &MockServer, user: &str, verb: &str, replicas: u32) {
-    let as_user = || Mock::given(header("impersonate-user", format!("{user}@example.com").as_str()));
+    let as_user = || {
+        Mock::given(header(
+            "impersonate-user",
+            format!("{user}@example.com").as_str(),
+        ))
+    };
     as_user()
         .and(method("GET"))
         .and(path(DEPLOY))
@@ -175,7 +187,9 @@ async fn mount_preview(server: &MockServer, user: &str, verb: &str, replicas: u3
         "delete" => as_user()
             .and(method("DELETE"))
             .and(body_partial_json(json!({"dryRun": ["All"]}))),
-        _ => as_user().and(method("PATCH")).and(query_param("dryRun", "All")),
+        _ => as_user()
+            .and(method("PATCH"))
+            .and(query_param("dryRun", "All")),
     };
     dry.and(path(DEPLOY))
         .respond_with(ResponseTemplate::new(200).set_body_json(deployment(replicas, "100")))
@@ -203,25 +217,53 @@ async fn bob_deletes_in_production_his_own_approval_is_refused_carol_approves_an
         .and(query_param_is_missing("dryRun"))
         .and(header("impersonate-user", "bob@example.com"))
         .and(header(APPROVERS_EXTRA, "carol@example.com"))
-        .and(body_partial_json(json!({"preconditions": {"resourceVersion": "100"}})))
+        .and(body_partial_json(
+            json!({"preconditions": {"resourceVersion": "100"}}),
+        ))
         .respond_with(ResponseTemplate::new(200).set_body_json(deployment(3, "100")))
         .expect(1)
         .mount(&h.server)
         .await;
 
-    let preview = h.app.handle_message(&says("bob", "delete deployment api")).await;
+    let preview = h
+        .app
+        .handle_message(&says("bob", "delete deployment api"))
+        .await;
     assert_eq!(preview.status, Status::Preview, "{}", preview.reply);
     let card = preview.card.clone().expect("card");
-    assert!(card.approvers.contains("other than bob"), "{}", card.approvers);
-    assert!(card.approvers.contains("may approve: carol, dave"), "{}", card.approvers);
+    assert!(
+        card.approvers.contains("other than bob"),
+        "{}",
+        card.approvers
+    );
+    assert!(
+        card.approvers.contains("may approve: carol, dave"),
+        "{}",
+        card.approvers
+    );
     let id = preview.plan_id.clone().expect("plan id");
 
-    let own = h.app.decide(&click("bob", &id, Some(&card.plan_hash), Verdict::Approve)).await;
+    let own = h
+        .app
+        .decide(&click("bob", &id, Some(&card.plan_hash), Verdict::Approve))
+        .await;
     assert_eq!(own.status, Status::Denied);
     assert!(own.ephemeral, "only bob sees the refusal");
-    assert!(own.reply.contains("cannot approve it yourself"), "{}", own.reply);
+    assert!(
+        own.reply.contains("cannot approve it yourself"),
+        "{}",
+        own.reply
+    );
 
-    let done = h.app.decide(&click("carol", &id, Some(&card.plan_hash), Verdict::Approve)).await;
+    let done = h
+        .app
+        .decide(&click(
+            "carol",
+            &id,
+            Some(&card.plan_hash),
+            Verdict::Approve,
+        ))
+        .await;
     assert_eq!(done.status, Status::Executed, "{}", done.reply);
     assert_eq!(
         kinds(&h.ledger, &id).await,
@@ -244,24 +286,66 @@ async fn approvers_must_be_in_the_rule_groups_and_only_they_or_the_requester_may
     assert_eq!(preview.status, Status::Preview, "{}", preview.reply);
     let id = preview.plan_id.clone().expect("id");
     let card = preview.card.expect("card");
-    assert!(card.checks.iter().any(|c| c.contains("policy: `!has(object.spec) || object.spec.replicas >= 2` holds")), "{:?}", card.checks);
+    assert!(
+        card.checks
+            .iter()
+            .any(|c| c.contains("policy: `!has(object.spec) || object.spec.replicas >= 2` holds")),
+        "{:?}",
+        card.checks
+    );
 
-    let dave = h.app.decide(&click("dave", &id, None, Verdict::Approve)).await;
+    let dave = h
+        .app
+        .decide(&click("dave", &id, None, Verdict::Approve))
+        .await;
     assert_eq!(dave.status, Status::Denied);
-    assert!(dave.reply.contains("needs approval from members of sre"), "{}", dave.reply);
-    let abort = h.app.decide(&click("dave", &id, None, Verdict::Abort)).await;
+    assert!(
+        dave.reply.contains("needs approval from members of sre"),
+        "{}",
+        dave.reply
+    );
+    let abort = h
+        .app
+        .decide(&click("dave", &id, None, Verdict::Abort))
+        .await;
     assert_eq!(abort.status, Status::Denied);
-    assert!(abort.reply.contains("only bob (who asked)"), "{}", abort.reply);
+    assert!(
+        abort.reply.contains("only bob (who asked)"),
+        "{}",
+        abort.reply
+    );
 
-    let ask = h.app.handle_message(&says("dave", "who can approve this?")).await;
+    let ask = h
+        .app
+        .handle_message(&says("dave", "who can approve this?"))
+        .await;
     assert_eq!(ask.status, Status::Answered, "{}", ask.reply);
-    assert!(ask.reply.contains("may approve: bob, carol"), "{}", ask.reply);
+    assert!(
+        ask.reply.contains("may approve: bob, carol"),
+        "{}",
+        ask.reply
+    );
     assert!(ask.reply.contains("prod needs an SRE"), "{}", ask.reply);
 
-    let carol = h.app.decide(&click("carol", &id, None, Verdict::Abort)).await;
-    assert_eq!(carol.status, Status::Aborted, "an approver may abort: {}", carol.reply);
+    let carol = h
+        .app
+        .decide(&click("carol", &id, None, Verdict::Abort))
+        .await;
+    assert_eq!(
+        carol.status,
+        Status::Aborted,
+        "an approver may abort: {}",
+        carol.reply
+    );
     let refused = h.ledger.plan_entries(&id).await.expect("entries");
-    assert_eq!(refused.iter().filter(|e| e.kind == EntryKind::Refused).count(), 2, "every refusal recorded");
+    assert_eq!(
+        refused
+            .iter()
+            .filter(|e| e.kind == EntryKind::Refused)
+            .count(),
+        2,
+        "every refusal recorded"
+    );
 }
 
 #[tokio::test]
@@ -270,7 +354,10 @@ async fn a_cel_condition_on_the_dry_run_result_refuses_scaling_below_two_in_prod
     mount_preview(&h.server, "bob", "patch", 1).await;
     let reply = h.app.handle_message(&says("bob", "scale api to 1")).await;
     assert_eq!(reply.status, Status::Denied, "{}", reply.reply);
-    assert_eq!(reply.reply, "replicas may not go below 2 in prod (policy rule `prod needs an SRE`)");
+    assert_eq!(
+        reply.reply,
+        "replicas may not go below 2 in prod (policy rule `prod needs an SRE`)"
+    );
     let id = reply.plan_id.expect("id");
     let entries = h.ledger.plan_entries(&id).await.expect("entries");
     let denied = entries.last().expect("entry");
@@ -286,20 +373,43 @@ async fn the_weekend_freeze_refuses_break_glass_lifts_it_and_monday_morning_ends
     mount_preview(&h.server, "bob", "patch", 5).await;
     let frozen = h.app.handle_message(&says("bob", "scale api to 5")).await;
     assert_eq!(frozen.status, Status::Denied, "{}", frozen.reply);
-    assert!(frozen.reply.contains("frozen by change window `weekend`"), "{}", frozen.reply);
-    assert!(frozen.reply.contains("break-glass: <reason>"), "{}", frozen.reply);
+    assert!(
+        frozen.reply.contains("frozen by change window `weekend`"),
+        "{}",
+        frozen.reply
+    );
+    assert!(
+        frozen.reply.contains("break-glass: <reason>"),
+        "{}",
+        frozen.reply
+    );
 
-    let missing = h.app.handle_message(&says("bob", "scale api to 5 break-glass")).await;
+    let missing = h
+        .app
+        .handle_message(&says("bob", "scale api to 5 break-glass"))
+        .await;
     assert_eq!(missing.status, Status::Clarify);
-    assert!(missing.reply.contains("needs a reason"), "{}", missing.reply);
+    assert!(
+        missing.reply.contains("needs a reason"),
+        "{}",
+        missing.reply
+    );
 
     let glass = h
         .app
-        .handle_message(&says("bob", "scale api to 5 break-glass: INC-42 checkout down"))
+        .handle_message(&says(
+            "bob",
+            "scale api to 5 break-glass: INC-42 checkout down",
+        ))
         .await;
     assert_eq!(glass.status, Status::Preview, "{}", glass.reply);
     let card = glass.card.expect("card");
-    assert!(card.summary.starts_with("BREAK-GLASS (INC-42 checkout down)"), "{}", card.summary);
+    assert!(
+        card.summary
+            .starts_with("BREAK-GLASS (INC-42 checkout down)"),
+        "{}",
+        card.summary
+    );
     assert_eq!(card.approvals_needed, 2, "the freeze adds an approver");
     let id = glass.plan_id.expect("id");
     let planned = &h.ledger.plan_entries(&id).await.expect("entries")[0];
@@ -311,7 +421,12 @@ async fn the_weekend_freeze_refuses_break_glass_lifts_it_and_monday_morning_ends
     tokio::time::advance(std::time::Duration::from_secs((2 * 24 + 15) * 3600 - 1)).await;
     tokio::time::resume();
     let still = h.app.handle_message(&says("bob", "scale api to 7")).await;
-    assert_eq!(still.status, Status::Denied, "Mon 07:59:59 is still frozen: {}", still.reply);
+    assert_eq!(
+        still.status,
+        Status::Denied,
+        "Mon 07:59:59 is still frozen: {}",
+        still.reply
+    );
     tokio::time::pause();
     tokio::time::advance(std::time::Duration::from_secs(1)).await;
     tokio::time::resume();
@@ -331,10 +446,21 @@ async fn a_new_request_for_the_same_target_supersedes_the_pending_preview() {
     assert_eq!(second.status, Status::Preview, "{}", second.reply);
     assert_eq!(second.superseded, vec![old.clone()]);
     let new = second.plan_id.expect("id");
-    assert!(second.reply.contains(&format!("replaces plan {old}")), "{}", second.reply);
-    let late = h.app.decide(&click("carol", &old, None, Verdict::Approve)).await;
+    assert!(
+        second.reply.contains(&format!("replaces plan {old}")),
+        "{}",
+        second.reply
+    );
+    let late = h
+        .app
+        .decide(&click("carol", &old, None, Verdict::Approve))
+        .await;
     assert_eq!(late.status, Status::Denied);
-    assert!(late.reply.contains(&format!("was replaced by plan {new}")), "{}", late.reply);
+    assert!(
+        late.reply.contains(&format!("was replaced by plan {new}")),
+        "{}",
+        late.reply
+    );
     assert_eq!(
         kinds(&h.ledger, &old).await[2..],
         [EntryKind::Superseded, EntryKind::Refused],
@@ -351,7 +477,9 @@ async fn a_request_naming_another_namespace_is_previewed_with_the_difference_fir
         .mount(&h.server)
         .await;
     Mock::given(method("POST"))
-        .and(path("/apis/authorization.k8s.io/v1/selfsubjectaccessreviews"))
+        .and(path(
+            "/apis/authorization.k8s.io/v1/selfsubjectaccessreviews",
+        ))
         .respond_with(ResponseTemplate::new(201).set_body_json(allowed()))
         .mount(&h.server)
         .await;
@@ -361,7 +489,10 @@ async fn a_request_naming_another_namespace_is_previewed_with_the_difference_fir
         .respond_with(ResponseTemplate::new(200).set_body_json(deployment(5, "7")))
         .mount(&h.server)
         .await;
-    let reply = h.app.handle_message(&says("bob", "scale api in dev to 5")).await;
+    let reply = h
+        .app
+        .handle_message(&says("bob", "scale api in dev to 5"))
+        .await;
     assert_eq!(reply.status, Status::Preview, "{}", reply.reply);
     let checks = reply.card.expect("card").checks;
     assert_eq!(
@@ -378,9 +509,26 @@ async fn explain_policy_in_chat_names_the_rule_and_the_approvers() {
         .handle_message(&says("dave", "explain policy for delete deployment api"))
         .await;
     assert_eq!(reply.status, Status::Answered, "{}", reply.reply);
-    assert!(reply.reply.contains("✓ rule `prod needs an SRE` (policy.toml:7) matches"), "{}", reply.reply);
-    assert!(reply.reply.contains("may approve: bob, carol"), "{}", reply.reply);
-    assert!(h.server.received_requests().await.expect("recording").is_empty(), "explain touches no cluster");
+    assert!(
+        reply
+            .reply
+            .contains("✓ rule `prod needs an SRE` (policy.toml:7) matches"),
+        "{}",
+        reply.reply
+    );
+    assert!(
+        reply.reply.contains("may approve: bob, carol"),
+        "{}",
+        reply.reply
+    );
+    assert!(
+        h.server
+            .received_requests()
+            .await
+            .expect("recording")
+            .is_empty(),
+        "explain touches no cluster"
+    );
 }
 
 #[tokio::test]
@@ -391,14 +539,24 @@ async fn a_bad_policy_reload_keeps_the_last_good_policy_and_is_counted() {
     std::fs::write(&file, POLICY).expect("write");
     h.app.use_policy_file(&file).expect("loads");
     assert_eq!(h.app.policy().rules.len(), 3);
-    std::fs::write(&file, "[[rules]]\nname = \"x\"\ndecision = \"approve\"\nmatch = { verbs = [\"delte\"] }\n").expect("write");
+    std::fs::write(
+        &file,
+        "[[rules]]\nname = \"x\"\ndecision = \"approve\"\nmatch = { verbs = [\"delte\"] }\n",
+    )
+    .expect("write");
     let err = h.app.reload_policy().expect_err("invalid");
     let text = err.to_string();
-    assert!(text.contains("line 4") && text.contains("did you mean \"delete\""), "{text}");
+    assert!(
+        text.contains("line 4") && text.contains("did you mean \"delete\""),
+        "{text}"
+    );
     assert_eq!(h.app.policy().rules.len(), 3, "the last good policy stays");
-    assert_eq!(h.app.reload_policy().expect("unchanged"), false, "reported once");
+    assert!(!h.app.reload_policy().expect("unchanged"), "reported once");
     let metrics = h.app.metrics().render();
-    assert!(metrics.contains("kubechat_policy_reloads_total{result=\"error\"} 1"), "{metrics}");
+    assert!(
+        metrics.contains("kubechat_policy_reloads_total{result=\"error\"} 1"),
+        "{metrics}"
+    );
     std::fs::write(&file, "[[rules]]\nname = \"all\"\ndecision = \"allow\"\n").expect("write");
     assert!(h.app.reload_policy().expect("valid"));
     assert_eq!(h.app.policy().rules.len(), 1);

@@ -139,8 +139,7 @@ impl App {
         let _guard = lock.lock().await;
         let entries = self.inner.ledger.plan_entries(plan_id).await.ok()?;
         let state = approval::fold(plan_id, &entries)?;
-        if !state.stage.is_open() || self.inner.clock.now() < state.record.expires_at
-        {
+        if !state.stage.is_open() || self.inner.clock.now() < state.record.expires_at {
             return None;
         }
         let mut trail = Trail { ids: Vec::new() };

@@ -13,8 +13,8 @@ use crate::approval::{self, PlanState};
 use crate::identity::Person;
 use crate::ledger::EntryKind;
 use crate::planner::{self, Planned};
-use crate::policy::explain::{self, Candidate};
 use crate::policy::Requirement;
+use crate::policy::explain::{self, Candidate};
 
 /// A policy question.
 #[derive(Clone, Debug, PartialEq, Eq)]
@@ -40,7 +40,9 @@ static EXPLAIN: LazyLock<Regex> = LazyLock::new(|| {
 /// Recognises a policy question.
 pub fn question(text: &str) -> Option<Question> {
     if let Some(c) = WHO.captures(text) {
-        return Some(Question::WhoMayApprove(c.get(1).map(|m| m.as_str().to_string())));
+        return Some(Question::WhoMayApprove(
+            c.get(1).map(|m| m.as_str().to_string()),
+        ));
     }
     let c = EXPLAIN.captures(text)?;
     let rest = c.get(1).map_or("", |m| m.as_str());
@@ -101,13 +103,20 @@ impl App {
             s.plan_id,
             s.record.plan.describe(),
             s.stage,
-            if so_far.is_empty() { "nobody".to_string() } else { so_far.join(", ") },
+            if so_far.is_empty() {
+                "nobody".to_string()
+            } else {
+                so_far.join(", ")
+            },
             approval::valid_approvals(&s),
             req.approvals,
             s.record.expires_at
         );
         if !req.rules.is_empty() {
-            text.push_str(&format!("\nDecided by policy rule(s): {}.", req.rules.join(", ")));
+            text.push_str(&format!(
+                "\nDecided by policy rule(s): {}.",
+                req.rules.join(", ")
+            ));
         }
         if let Some(why) = &req.break_glass {
             text.push_str(&format!("\nBreak-glass: {why}"));
@@ -119,8 +128,13 @@ impl App {
 
     async fn explain(&self, msg: &Inbound, person: &Person, text: &str) -> Reply {
         let (cluster, namespace) = self.context(&msg.thread);
-        let clusters: Vec<String> =
-            self.inner.config.clusters.iter().map(|c| c.name.clone()).collect();
+        let clusters: Vec<String> = self
+            .inner
+            .config
+            .clusters
+            .iter()
+            .map(|c| c.name.clone())
+            .collect();
         let ctx = planner::PlanContext {
             cluster: &cluster,
             namespace: &namespace,
@@ -135,7 +149,10 @@ impl App {
             }
         };
         let Some(cluster_cfg) = self.inner.config.cluster(&plan.cluster) else {
-            return Reply::new(Status::Error, format!("I have no cluster called {:?}.", plan.cluster));
+            return Reply::new(
+                Status::Error,
+                format!("I have no cluster called {:?}.", plan.cluster),
+            );
         };
         let labels = self.labels_for(person, "explain", &plan).await;
         let policy = self.policy();
@@ -153,8 +170,10 @@ impl App {
             default_ttl: self.default_ttl(),
         };
         let people = self.inner.identities.people();
-        let people: Vec<Candidate<'_>> =
-            people.iter().map(|(name, subject)| Candidate { name, subject }).collect();
+        let people: Vec<Candidate<'_>> = people
+            .iter()
+            .map(|(name, subject)| Candidate { name, subject })
+            .collect();
         let text = explain::explain(&policy, &req, &person.chat_user, &people);
         Reply::new(Status::Answered, text)
     }
@@ -167,8 +186,10 @@ impl App {
         requester: &Person,
     ) -> String {
         let people = self.inner.identities.people();
-        let people: Vec<Candidate<'_>> =
-            people.iter().map(|(name, subject)| Candidate { name, subject }).collect();
+        let people: Vec<Candidate<'_>> = people
+            .iter()
+            .map(|(name, subject)| Candidate { name, subject })
+            .collect();
         let mut req = req.clone();
         if approval::forbids_self(&req, plan) {
             req.requester_may_approve = false;
@@ -205,8 +226,14 @@ mod tests {
         for (text, want) in [
             ("who can approve this?", Some(Question::WhoMayApprove(None))),
             ("Who may approve it", Some(Question::WhoMayApprove(None))),
-            ("who can approve kc-1a2b3c4d5e?", Some(Question::WhoMayApprove(Some("kc-1a2b3c4d5e".into())))),
-            ("why does this need approval?", Some(Question::WhoMayApprove(None))),
+            (
+                "who can approve kc-1a2b3c4d5e?",
+                Some(Question::WhoMayApprove(Some("kc-1a2b3c4d5e".into()))),
+            ),
+            (
+                "why does this need approval?",
+                Some(Question::WhoMayApprove(None)),
+            ),
             ("explain policy", Some(Question::WhoMayApprove(None))),
             (
                 "explain policy for delete deployment api in prod",
@@ -217,7 +244,10 @@ mod tests {
                 Some(Question::Explain("scale web to 3".into())),
             ),
             ("scale web to 3", None),
-            ("who can approve deployments in prod for me and my team today", None),
+            (
+                "who can approve deployments in prod for me and my team today",
+                None,
+            ),
         ] {
             assert_eq!(question(text), want, "{text:?}");
         }

@@ -64,7 +64,11 @@ impl App {
             approvers: Vec::new(),
         };
         for ns in plan.namespaces() {
-            let key = (plan.cluster.clone(), ns.to_string(), person.subject.user.clone());
+            let key = (
+                plan.cluster.clone(),
+                ns.to_string(),
+                person.subject.user.clone(),
+            );
             let labels = match self.inner.labels.get(&key) {
                 Some(l) => l,
                 None => {

@@ -87,15 +87,31 @@ impl App {
     /// Loads the policy from `path` now and keeps watching that file. An error leaves the
     /// policy in force unchanged.
     pub fn use_policy_file(&self, path: &Path) -> Result<(), LoadError> {
-        *self.inner.policy.file.lock().unwrap_or_else(|p| p.into_inner()) = Some(path.to_owned());
-        *self.inner.policy.seen.lock().unwrap_or_else(|p| p.into_inner()) = None;
+        *self
+            .inner
+            .policy
+            .file
+            .lock()
+            .unwrap_or_else(|p| p.into_inner()) = Some(path.to_owned());
+        *self
+            .inner
+            .policy
+            .seen
+            .lock()
+            .unwrap_or_else(|p| p.into_inner()) = None;
         self.reload_policy().map(|_| ())
     }
 
     /// Re-reads the policy file if it changed. `Ok(true)`: a new policy is in force;
     /// `Ok(false)`: nothing to do. Errors are logged and counted, and keep the last good one.
     pub fn reload_policy(&self) -> Result<bool, LoadError> {
-        let Some(path) = self.inner.policy.file.lock().unwrap_or_else(|p| p.into_inner()).clone()
+        let Some(path) = self
+            .inner
+            .policy
+            .file
+            .lock()
+            .unwrap_or_else(|p| p.into_inner())
+            .clone()
         else {
             return Ok(false);
         };
@@ -106,7 +122,12 @@ impl App {
             })
             .and_then(|text| {
                 let digest: [u8; 32] = Sha256::digest(text.as_bytes()).into();
-                let mut seen = self.inner.policy.seen.lock().unwrap_or_else(|p| p.into_inner());
+                let mut seen = self
+                    .inner
+                    .policy
+                    .seen
+                    .lock()
+                    .unwrap_or_else(|p| p.into_inner());
                 if *seen == Some(digest) {
                     return Ok(None);
                 }

@@ -2,10 +2,10 @@
 //! then a read run at once or a write previewed as the requester (access review, dry run,
 //! diff), with the policy's CEL conditions checked against the dry-run result.
 
-use jiff::Timestamp;
-use kubechat_chat::{Inbound, PreviewCard};
+use kubechat_chat::Inbound;
 use serde_json::json;
 
+use super::gate::Gate;
 use super::{App, LEDGER_DOWN, Reply, Status, Trail, digest, finish};
 use crate::actions::{Plan, PlanSource};
 use crate::approval::PreviewRecord;
@@ -14,7 +14,6 @@ use crate::identity::{self, Person};
 use crate::ledger::EntryKind;
 use crate::planner::{self, PlanContext, Planned};
 use crate::policy::breakglass::{self, BreakGlass};
-use crate::policy::cel::{self as policy_cel, Condition};
 use crate::policy::{self, Verdict as PolicyVerdict};
 use crate::preview;
 use crate::redact;
@@ -185,7 +184,10 @@ impl App {
         match eval.verdict {
             PolicyVerdict::Allow => {
                 let objects = vec![(None, None); plan.actions.len()];
-                if let Err(r) = self.conditions(person, &plan_id, &plan, &gate, &objects, trail).await {
+                if let Err(r) = self
+                    .conditions(person, &plan_id, &plan, &gate, &objects, trail)
+                    .await
+                {
                     return with_plan(r);
                 }
                 let mut reply = self.answer(person, &plan_id, &plan, trail).await;
@@ -213,7 +215,7 @@ impl App {
     }
 
     /// Records a refusal and answers it.
-    async fn deny(
+    pub(super) async fn deny(
         &self,
         person: &Person,
         plan_id: &str,
@@ -225,7 +227,12 @@ impl App {
         let _ = self
             .record(
                 trail,
-                self.entry(EntryKind::Denied, &person.actor(), Some((plan_id, plan)), payload),
+                self.entry(
+                    EntryKind::Denied,
+                    &person.actor(),
+                    Some((plan_id, plan)),
+                    payload,
+                ),
             )
             .await;
         Reply::new(Status::Denied, text)
@@ -264,7 +271,9 @@ impl App {
         let superseded = self.supersede(plan_id, &record, trail).await;
         let mut text = preview::card_text(&card);
         for old in &superseded {
-            text.push_str(&format!("\n(This replaces plan {old}, which can no longer be approved.)"));
+            text.push_str(&format!(
+                "\n(This replaces plan {old}, which can no longer be approved.)"
+            ));
         }
         let mut reply = Reply::new(Status::Preview, text);
         reply.card = Some(card);
@@ -322,40 +331,6 @@ impl App {
         Reply::new(Status::Answered, text)
     }
 
-    /// Checks the policy's CEL conditions against each action's (live, planned) objects.
-    /// `Ok` carries a line per condition for the preview; `Err` is the recorded refusal.
-    async fn conditions(
-        &self,
-        person: &Person,
-        plan_id: &str,
-        plan: &Plan,
-        gate: &Gate,
-        objects: &[(Option<serde_json::Value>, Option<serde_json::Value>)],
-        trail: &mut Trail,
-    ) -> Result<Vec<String>, Reply> {
-        let mut passed = Vec::new();
-        let production = policy::is_production(
-            self.inner.config.cluster(&plan.cluster).unwrap_or(self.inner.config.default_cluster()),
-            plan,
-        );
-        for (i, cond, rule) in &gate.conditions {
-            let (live, planned) = objects.get(*i).cloned().unwrap_or_default();
-            let input = policy_cel::Input {
-                request: policy_cel::request_value(plan, *i, &person.subject, gate.break_glass.is_some(), production),
-                action: serde_json::to_value(&plan.actions[*i]).unwrap_or_default(),
-                object: planned,
-                old_object: live,
-            };
-            if let Err(why) = cond.check(&input) {
-                let text = format!("{why} (policy rule `{rule}`)");
-                let payload = json!({"reason": "policy condition", "rule": rule, "cel": cond.expr, "text": text});
-                return Err(self.deny(person, plan_id, plan, payload, text, trail).await);
-            }
-            passed.push(format!("policy: `{}` holds (rule `{rule}`)", cond.expr));
-        }
-        Ok(passed)
-    }
-
     /// Previews every action as the requester and assembles the record to store.
     #[allow(clippy::too_many_arguments)]
     async fn build_preview(
@@ -396,7 +371,9 @@ impl App {
                         p.rbac
                     );
                     let payload = json!({"reason": "rbac", "rbac": p.rbac});
-                    return Err(self.deny(person, plan_id, &plan, payload, text, trail).await);
+                    return Err(self
+                        .deny(person, plan_id, &plan, payload, text, trail)
+                        .await);
                 }
                 Ok(p) => {
                     checks.push(p.rbac);
@@ -422,66 +399,20 @@ impl App {
                 }
             }
         }
-        checks.extend(self.conditions(person, plan_id, &plan, &gate, &objects, trail).await?);
-        Ok(self.record_for(msg, person, plan_id, plan, requirement, &gate, checks, diff, versions))
-    }
-
-    /// The preview card and the record stored with it.
-    #[allow(clippy::too_many_arguments)]
-    fn record_for(
-        &self,
-        msg: &Inbound,
-        person: &Person,
-        plan_id: &str,
-        plan: Plan,
-        requirement: policy::Requirement,
-        gate: &Gate,
-        checks: Vec<String>,
-        diff: String,
-        versions: Vec<Option<String>>,
-    ) -> PreviewRecord {
-        let expires_at = self
-            .inner
-            .clock
-            .now()
-            .checked_add(requirement.ttl)
-            .unwrap_or(Timestamp::MAX);
-        let plan_hash = preview::plan_hash(&plan);
-        let summary = match &gate.break_glass {
-            Some(why) => format!("BREAK-GLASS ({why}): {} asks to {}", person.chat_user, plan.describe()),
-            None => format!("{} asks to {}", person.chat_user, plan.describe()),
-        };
-        let card = PreviewCard {
-            plan_id: plan_id.to_string(),
-            plan_hash: plan_hash.clone(),
-            summary,
-            risk: plan.risk(),
-            cluster: plan.cluster.clone(),
-            kubectl: plan.kubectl(),
+        checks.extend(
+            self.conditions(person, plan_id, &plan, &gate, &objects, trail)
+                .await?,
+        );
+        Ok(self.record_for(
+            msg,
+            person,
+            plan_id,
+            plan,
+            requirement,
+            &gate,
             checks,
             diff,
-            approvers: self.approver_line(&requirement, &plan, person),
-            approvals_needed: requirement.approvals,
-            expires_at,
-        };
-        PreviewRecord {
-            plan,
-            plan_hash,
-            thread: msg.thread.clone(),
-            requester: person.clone(),
-            requirement,
-            expires_at,
             versions,
-            card,
-        }
+        ))
     }
-}
-
-/// What the gate (context lock and policy) hands on to the preview.
-struct Gate {
-    /// Context-lock differences to show first.
-    highlights: Vec<String>,
-    /// Policy conditions to check against the dry-run result.
-    conditions: Vec<(usize, std::sync::Arc<Condition>, String)>,
-    break_glass: Option<String>,
 }

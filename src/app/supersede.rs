@@ -113,12 +113,18 @@ mod tests {
             },
             namespace: "prod".into(),
         };
-        assert!(same_target(&old, &plan("c", restart)), "another verb, same object");
+        assert!(
+            same_target(&old, &plan("c", restart)),
+            "another verb, same object"
+        );
         let apply = Action::Apply {
             manifest: "kind: ConfigMap".into(),
             namespace: "prod".into(),
         };
-        assert!(same_target(&old, &plan("c", apply)), "no single object: same namespace");
+        assert!(
+            same_target(&old, &plan("c", apply)),
+            "no single object: same namespace"
+        );
     }
 
     #[test]

@@ -147,7 +147,9 @@ pub fn fold(plan_id: &str, entries: &[Entry]) -> Option<PlanState> {
 pub enum Refusal {
     #[error("plan {0} is {1}; there is nothing to decide")]
     NotPending(String, &'static str),
-    #[error("plan {0} was replaced by plan {1} (a newer request in this thread for the same target); decide on {1} instead")]
+    #[error(
+        "plan {0} was replaced by plan {1} (a newer request in this thread for the same target); decide on {1} instead"
+    )]
     Superseded(String, String),
     #[error("the preview of plan {0} expired at {1}; ask again for a fresh preview")]
     Expired(String, Timestamp),
@@ -157,7 +159,9 @@ pub enum Refusal {
     AlreadyApproved(String),
     #[error("plan {0} changed since the preview you saw; look at the new preview before approving")]
     StaleHash(String),
-    #[error("plan {0} needs approval from {1}, and you are not one of them; ask one of them to approve")]
+    #[error(
+        "plan {0} needs approval from {1}, and you are not one of them; ask one of them to approve"
+    )]
     NotEligible(String, String),
     #[error("only {1} (who asked) or someone who may approve plan {0} can abort it")]
     MayNotAbort(String, String),

@@ -127,26 +127,62 @@ fn every_refusal_reason_has_its_answer() {
     let fresh = state(record(false, two_sre()), &[]);
     let once = state(record(false, two_sre()), &[&carol]);
     let hash = fresh.record.plan_hash.clone();
-    let approve = |s: &PlanState, p: &Person, h: Option<&str>, at| {
-        step(s, p, Verdict::Approve, h, "e", at)
-    };
+    let approve =
+        |s: &PlanState, p: &Person, h: Option<&str>, at| step(s, p, Verdict::Approve, h, "e", at);
     for (what, got, want) in [
-        ("self", approve(&fresh, &bob, None, t(1)), Refusal::SelfApproval("kc-1".into(), "two SREs".into())),
-        ("group", approve(&fresh, &eve, None, t(1)), Refusal::NotEligible("kc-1".into(), "members of sre".into())),
-        ("twice", approve(&once, &carol, Some(&hash), t(1)), Refusal::AlreadyApproved("kc-1".into())),
-        ("hash", approve(&fresh, &carol, Some("0"), t(1)), Refusal::StaleHash("kc-1".into())),
-        ("expired", approve(&fresh, &carol, None, t(15)), Refusal::Expired("kc-1".into(), t(15))),
-        ("abort", step(&fresh, &eve, Verdict::Abort, None, "e", t(1)), Refusal::MayNotAbort("kc-1".into(), "bob".into())),
+        (
+            "self",
+            approve(&fresh, &bob, None, t(1)),
+            Refusal::SelfApproval("kc-1".into(), "two SREs".into()),
+        ),
+        (
+            "group",
+            approve(&fresh, &eve, None, t(1)),
+            Refusal::NotEligible("kc-1".into(), "members of sre".into()),
+        ),
+        (
+            "twice",
+            approve(&once, &carol, Some(&hash), t(1)),
+            Refusal::AlreadyApproved("kc-1".into()),
+        ),
+        (
+            "hash",
+            approve(&fresh, &carol, Some("0"), t(1)),
+            Refusal::StaleHash("kc-1".into()),
+        ),
+        (
+            "expired",
+            approve(&fresh, &carol, None, t(15)),
+            Refusal::Expired("kc-1".into(), t(15)),
+        ),
+        (
+            "abort",
+            step(&fresh, &eve, Verdict::Abort, None, "e", t(1)),
+            Refusal::MayNotAbort("kc-1".into(), "bob".into()),
+        ),
     ] {
         assert_eq!(got, Err(want), "{what}");
     }
     assert_eq!(
-        approve(&once, &dave, Some(&hash), t(1)).map(|s| matches!(s, Step::Approve(_, Progress::Ready))),
+        approve(&once, &dave, Some(&hash), t(1))
+            .map(|s| matches!(s, Step::Approve(_, Progress::Ready))),
         Ok(true)
     );
-    assert_eq!(approve(&fresh, &carol, None, t(1)).map(|s| matches!(s, Step::Approve(_, Progress::NeedMore(1)))), Ok(true));
-    assert_eq!(step(&fresh, &bob, Verdict::Abort, None, "e", t(1)), Ok(Step::Abort), "the requester");
-    assert_eq!(step(&fresh, &carol, Verdict::Abort, None, "e", t(1)), Ok(Step::Abort), "an approver");
+    assert_eq!(
+        approve(&fresh, &carol, None, t(1))
+            .map(|s| matches!(s, Step::Approve(_, Progress::NeedMore(1)))),
+        Ok(true)
+    );
+    assert_eq!(
+        step(&fresh, &bob, Verdict::Abort, None, "e", t(1)),
+        Ok(Step::Abort),
+        "the requester"
+    );
+    assert_eq!(
+        step(&fresh, &carol, Verdict::Abort, None, "e", t(1)),
+        Ok(Step::Abort),
+        "an approver"
+    );
 }
 
 #[test]
@@ -163,16 +199,26 @@ fn the_requester_never_approves_destructive_production_even_if_the_record_allows
         Err(Refusal::SelfApproval(..))
     ));
     let s = state(record(true, lenient.clone()), &[&bob]);
-    assert_eq!(valid_approvals(&s), 0, "a recorded self-approval does not count");
+    assert_eq!(
+        valid_approvals(&s),
+        0,
+        "a recorded self-approval does not count"
+    );
     let s = state(record(false, lenient), &[]);
-    assert!(check_approval(&s, &bob, None, t(1)).is_ok(), "not destructive");
+    assert!(
+        check_approval(&s, &bob, None, t(1)).is_ok(),
+        "not destructive"
+    );
 }
 
 #[test]
 fn the_fold_derives_approved_superseded_and_settled_stages() {
     let carol = person("carol", &["sre"]);
     let dave = person("dave", &["sre"]);
-    assert_eq!(state(record(false, two_sre()), &[&carol]).stage, Stage::Pending);
+    assert_eq!(
+        state(record(false, two_sre()), &[&carol]).stage,
+        Stage::Pending
+    );
     let s = state(record(false, two_sre()), &[&carol, &dave]);
     assert_eq!(s.stage, Stage::Approved);
     assert!(matches!(
@@ -181,7 +227,11 @@ fn the_fold_derives_approved_superseded_and_settled_stages() {
     ));
     let rec = record(false, two_sre());
     let entries = vec![
-        entry(1, EntryKind::Previewed, serde_json::to_value(&rec).expect("json")),
+        entry(
+            1,
+            EntryKind::Previewed,
+            serde_json::to_value(&rec).expect("json"),
+        ),
         entry(2, EntryKind::Superseded, serde_json::json!({"by": "kc-2"})),
     ];
     let s = fold("kc-1", &entries).expect("state");
@@ -204,12 +254,28 @@ fn a_re_preview_under_the_same_id_discards_earlier_approvals() {
     let mut edited = rec.clone();
     edited.plan_hash = "edited".into();
     let entries = vec![
-        entry(1, EntryKind::Previewed, serde_json::to_value(&rec).expect("json")),
-        entry(2, EntryKind::Approved, serde_json::to_value(&approval).expect("json")),
-        entry(3, EntryKind::Previewed, serde_json::to_value(&edited).expect("json")),
+        entry(
+            1,
+            EntryKind::Previewed,
+            serde_json::to_value(&rec).expect("json"),
+        ),
+        entry(
+            2,
+            EntryKind::Approved,
+            serde_json::to_value(&approval).expect("json"),
+        ),
+        entry(
+            3,
+            EntryKind::Previewed,
+            serde_json::to_value(&edited).expect("json"),
+        ),
     ];
     let s = fold("kc-1", &entries).expect("state");
     assert!(s.approvals.is_empty());
-    assert_eq!(s.event_ids, vec!["e1"], "a retried click is still recognised");
+    assert_eq!(
+        s.event_ids,
+        vec!["e1"],
+        "a retried click is still recognised"
+    );
     assert_eq!(valid_approvals(&s), 0);
 }

@@ -20,9 +20,7 @@ use crate::policy::{self, Labels, Policy, breakglass, cases};
 #[derive(Debug, Subcommand)]
 pub enum PolicyCommand {
     /// Validate a policy file (default: the config's `[policy] file`) and summarise it.
-    Check {
-        file: Option<PathBuf>,
-    },
+    Check { file: Option<PathBuf> },
     /// Show which rule decides a request, why, and who may approve it.
     Explain {
         /// The request, as typed in chat.
@@ -64,7 +62,11 @@ pub fn run(config: &Config, command: PolicyCommand) -> anyhow::Result<i32> {
                 p.source,
                 p.rules.len(),
                 p.windows.len(),
-                if p.needs_labels() { "; reads namespace labels" } else { "" }
+                if p.needs_labels() {
+                    "; reads namespace labels"
+                } else {
+                    ""
+                }
             );
             Ok(0)
         }
@@ -129,7 +131,9 @@ fn parse_labels(args: &[String]) -> anyhow::Result<BTreeMap<String, BTreeMap<Str
             .split_once(':')
             .and_then(|(ns, kv)| kv.split_once('=').map(|(k, v)| (ns, k, v)));
         let Some((ns, k, v)) = parsed else {
-            anyhow::bail!("--label {arg:?}: write it as NAMESPACE:KEY=VALUE (e.g. prod:env=production)");
+            anyhow::bail!(
+                "--label {arg:?}: write it as NAMESPACE:KEY=VALUE (e.g. prod:env=production)"
+            );
         };
         out.entry(ns.into()).or_default().insert(k.into(), v.into());
     }

@@ -89,7 +89,11 @@ mod tests {
                 "restart api",
                 BreakGlass::MissingReason,
             ),
-            ("restart api break-glass:   ", "restart api", BreakGlass::MissingReason),
+            (
+                "restart api break-glass:   ",
+                "restart api",
+                BreakGlass::MissingReason,
+            ),
             ("restart api", "restart api", BreakGlass::None),
             (
                 "get pods -l app=break-glass-tester",

@@ -95,7 +95,10 @@ pub fn parse(text: &str) -> Result<CaseFile, String> {
 
 /// Runs every case against `policy` with the clusters and identities of `config`.
 pub fn run(policy: &Policy, config: &Config, file: &CaseFile) -> Vec<Outcome> {
-    file.cases.iter().map(|c| run_case(policy, config, c)).collect()
+    file.cases
+        .iter()
+        .map(|c| run_case(policy, config, c))
+        .collect()
 }
 
 fn run_case(policy: &Policy, config: &Config, case: &Case) -> Outcome {
@@ -132,7 +135,10 @@ fn run_case(policy: &Policy, config: &Config, case: &Case) -> Outcome {
         other => return fail(format!("the request does not plan: {other:?}")),
     };
     let Some(plan_cluster) = config.cluster(&plan.cluster) else {
-        return fail(format!("the plan targets unknown cluster {:?}", plan.cluster));
+        return fail(format!(
+            "the plan targets unknown cluster {:?}",
+            plan.cluster
+        ));
     };
     let mut labels: BTreeMap<String, Labels> = case
         .labels
@@ -140,7 +146,10 @@ fn run_case(policy: &Policy, config: &Config, case: &Case) -> Outcome {
         .map(|(ns, l)| (ns.clone(), Labels::Known(l.clone())))
         .collect();
     for ns in &case.unreadable_labels {
-        labels.insert(ns.clone(), Labels::Unknown("unreadable in this test case".into()));
+        labels.insert(
+            ns.clone(),
+            Labels::Unknown("unreadable in this test case".into()),
+        );
     }
     for ns in plan.namespaces() {
         labels
@@ -174,7 +183,11 @@ fn run_case(policy: &Policy, config: &Config, case: &Case) -> Outcome {
 fn check(want: &Expect, got: &Verdict, config: &Config, requester: &Subject) -> Vec<String> {
     let mut problems = Vec::new();
     if got.word() != want.decision {
-        problems.push(format!("decision: want {}, got {}", want.decision, got.word()));
+        problems.push(format!(
+            "decision: want {}, got {}",
+            want.decision,
+            got.word()
+        ));
         return problems;
     }
     let reason = match got {
@@ -185,7 +198,9 @@ fn check(want: &Expect, got: &Verdict, config: &Config, requester: &Subject) -> 
     if let Some(text) = &want.reason_contains
         && !reason.contains(text.as_str())
     {
-        problems.push(format!("reason: want it to contain {text:?}, got {reason:?}"));
+        problems.push(format!(
+            "reason: want it to contain {text:?}, got {reason:?}"
+        ));
     }
     let Verdict::Approve(req) = got else {
         return problems;
@@ -231,7 +246,9 @@ fn check(want: &Expect, got: &Verdict, config: &Config, requester: &Subject) -> 
         .collect();
     for p in &want.approvers_include {
         if !may.contains(&p.as_str()) {
-            problems.push(format!("approvers: want {p} to be able to approve; may approve: {may:?}"));
+            problems.push(format!(
+                "approvers: want {p} to be able to approve; may approve: {may:?}"
+            ));
         }
     }
     for p in &want.approvers_exclude {

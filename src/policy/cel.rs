@@ -132,7 +132,9 @@ fn to_cel(value: &serde_json::Value) -> Value {
             _ => Value::Float(n.as_f64().unwrap_or(f64::NAN)),
         },
         serde_json::Value::String(s) => Value::String(Arc::new(s.clone())),
-        serde_json::Value::Array(items) => Value::List(Arc::new(items.iter().map(to_cel).collect())),
+        serde_json::Value::Array(items) => {
+            Value::List(Arc::new(items.iter().map(to_cel).collect()))
+        }
         serde_json::Value::Object(obj) => {
             let map = obj
                 .iter()
@@ -185,7 +187,10 @@ mod tests {
             1,
         )
         .expect("compiles");
-        assert!(c.check(&input(deployment(2, "registry.corp/api:2"))).is_ok());
+        assert!(
+            c.check(&input(deployment(2, "registry.corp/api:2")))
+                .is_ok()
+        );
         let err = c
             .check(&input(deployment(2, "docker.io/evil:1")))
             .expect_err("refused");

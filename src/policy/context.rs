@@ -51,7 +51,12 @@ pub fn check(lock: Option<&ChannelConfig>, plan: &Plan) -> Result<LockCheck, Str
             lock.namespace
         ));
     }
-    if plan.is_write() && plan.actions.iter().any(|a| a.is_write() && a.namespace().is_none()) {
+    if plan.is_write()
+        && plan
+            .actions
+            .iter()
+            .any(|a| a.is_write() && a.namespace().is_none())
+    {
         highlights.push(format!(
             "⚠ context: you are in {name} (namespace {}); this change is cluster-wide, beyond that namespace",
             lock.namespace
@@ -101,8 +106,11 @@ mod tests {
 
     #[test]
     fn another_cluster_not_named_in_the_request_is_refused() {
-        let err = check(Some(&lock()), &restart("staging-us", "payments", false, false))
-            .expect_err("refused");
+        let err = check(
+            Some(&lock()),
+            &restart("staging-us", "payments", false, false),
+        )
+        .expect_err("refused");
         assert!(err.contains("locked to cluster prod-eu"), "{err}");
         assert!(err.contains("cluster staging-us"), "{err}");
     }

@@ -143,12 +143,19 @@ fn decide_action(
             Tri::Maybe(why) => rules.push(trace(RuleOutcome::Uncertain(why))),
         }
         let v = rule_verdict(rule, req.default_ttl);
-        conds.extend(rule.conditions.iter().map(|c| (c.clone(), rule.name.clone())));
+        conds.extend(
+            rule.conditions
+                .iter()
+                .map(|c| (c.clone(), rule.name.clone())),
+        );
         outcome = Some(match outcome {
             None => v,
             Some(prev) => prev.stricter(v),
         });
-        if rules.last().is_some_and(|t| t.outcome == RuleOutcome::Matched) {
+        if rules
+            .last()
+            .is_some_and(|t| t.outcome == RuleOutcome::Matched)
+        {
             decided = true;
             break;
         }
@@ -189,7 +196,9 @@ fn decide_action(
 fn rule_verdict(rule: &Rule, default_ttl: SignedDuration) -> Verdict {
     match &rule.decision {
         Decision::Allow => Verdict::Allow,
-        Decision::Deny { reason } => Verdict::Deny(format!("{reason} (policy rule `{}`)", rule.name)),
+        Decision::Deny { reason } => {
+            Verdict::Deny(format!("{reason} (policy rule `{}`)", rule.name))
+        }
         Decision::Approve(a) => {
             let groups = if a.approvers.is_empty() {
                 "any mapped user".to_string()
@@ -264,21 +273,31 @@ fn floors(
                     "Writes here are frozen by change window `{}` ({}){}.{how}",
                     w.name,
                     w.describe(),
-                    if why.is_empty() { String::new() } else { format!(": {why}") }
+                    if why.is_empty() {
+                        String::new()
+                    } else {
+                        format!(": {why}")
+                    }
                 );
                 notes.push(format!("change window `{}` is in force: refused", w.name));
                 verdict = verdict.stricter(Verdict::Deny(text));
                 continue;
             }
             (Effect::ExtraApproval, _, _) => {
-                notes.push(format!("change window `{}` ({}) adds {} approval(s)", w.name, w.describe(), w.extra_approvals));
+                notes.push(format!(
+                    "change window `{}` ({}) adds {} approval(s)",
+                    w.name,
+                    w.describe(),
+                    w.extra_approvals
+                ));
                 w.extra_approvals
             }
         };
         if let Verdict::Approve(r) = &mut verdict {
             r.approvals += extra;
             r.windows.push(w.name.clone());
-            r.reason.push_str(&format!("; change window `{}` (+{extra})", w.name));
+            r.reason
+                .push_str(&format!("; change window `{}` (+{extra})", w.name));
         }
     }
     if let Verdict::Approve(r) = &mut verdict {

@@ -34,7 +34,11 @@ pub fn candidates<'a>(
 
 /// A one-line summary of who may approve, with the candidates: "needs 2 approvals from
 /// members of sre other than alice — may approve: bob, carol".
-pub fn who_may_approve(req: &Requirement, requester_name: &str, candidates: &[Candidate<'_>]) -> String {
+pub fn who_may_approve(
+    req: &Requirement,
+    requester_name: &str,
+    candidates: &[Candidate<'_>],
+) -> String {
     let mut text = req.approvers_text(requester_name);
     let names: Vec<&str> = candidates.iter().map(|c| c.name).collect();
     if names.is_empty() {

@@ -105,7 +105,12 @@ fn production(facts: &Facts<'_>, marks: &BTreeMap<String, String>) -> Tri {
     if any_match(&cluster.production_namespaces, ns) {
         return Tri::Yes;
     }
-    let not = || format!("namespace {ns} is not production on cluster {}", cluster.name);
+    let not = || {
+        format!(
+            "namespace {ns} is not production on cluster {}",
+            cluster.name
+        )
+    };
     if marks.is_empty() {
         return Tri::No(not());
     }
@@ -160,9 +165,16 @@ impl Match {
     pub fn matches(&self, f: &Facts<'_>) -> Tri {
         let mut t = Tri::Yes;
         if !self.clusters.is_empty() {
-            t = t.and(Tri::from_bool(any_match(&self.clusters, &f.cluster.name), || {
-                format!("cluster {} is not {}", f.cluster.name, self.clusters.join(" / "))
-            }));
+            t = t.and(Tri::from_bool(
+                any_match(&self.clusters, &f.cluster.name),
+                || {
+                    format!(
+                        "cluster {} is not {}",
+                        f.cluster.name,
+                        self.clusters.join(" / ")
+                    )
+                },
+            ));
         }
         if !self.namespaces.is_empty() {
             t = t.and(match f.namespace.as_deref() {
@@ -182,9 +194,10 @@ impl Match {
             });
         }
         if !self.verbs.is_empty() {
-            t = t.and(Tri::from_bool(self.verbs.iter().any(|v| v == f.verb), || {
-                format!("the verb {} is not {}", f.verb, self.verbs.join(" / "))
-            }));
+            t = t.and(Tri::from_bool(
+                self.verbs.iter().any(|v| v == f.verb),
+                || format!("the verb {} is not {}", f.verb, self.verbs.join(" / ")),
+            ));
         }
         if !self.risks.is_empty() {
             t = t.and(Tri::from_bool(self.risks.contains(&f.risk), || {
@@ -241,7 +254,12 @@ impl Match {
         }
         if let Some(want) = self.break_glass {
             t = t.and(Tri::from_bool(want == f.break_glass, || {
-                if want { "not a break-glass request" } else { "a break-glass request" }.into()
+                if want {
+                    "not a break-glass request"
+                } else {
+                    "a break-glass request"
+                }
+                .into()
             }));
         }
         t
@@ -258,7 +276,11 @@ fn all_or_some(globs: &[String], values: &[String], what: &str) -> Tri {
     if hits == values.len() {
         Tri::Yes
     } else if hits == 0 {
-        Tri::No(format!("the {what} {} is not {}", values.join(", "), globs.join(" / ")))
+        Tri::No(format!(
+            "the {what} {} is not {}",
+            values.join(", "),
+            globs.join(" / ")
+        ))
     } else {
         Tri::Maybe(format!("only some {what}s of {} match", values.join(", ")))
     }

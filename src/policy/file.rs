@@ -167,7 +167,10 @@ pub fn parse(text: &str, source: Source) -> Result<Policy, PolicyError> {
             return Err(at(
                 span,
                 Some(format!("rules[{i}].name")),
-                format!("rule {:?} is defined twice (first at line {line})", rule.name),
+                format!(
+                    "rule {:?} is defined twice (first at line {line})",
+                    rule.name
+                ),
             ));
         }
         rules.push(build_rule(i, span, rule, text, &at)?);
@@ -208,7 +211,10 @@ fn build_rule(
         RawDecision::Approve => {
             let approvals = r.approvals.as_ref().map_or(1, |a| *a.get_ref());
             if approvals == 0 {
-                let s = r.approvals.as_ref().map_or(decision_span.clone(), |a| a.span());
+                let s = r
+                    .approvals
+                    .as_ref()
+                    .map_or(decision_span.clone(), |a| a.span());
                 return Err(at(
                     s,
                     key("approvals"),
@@ -341,8 +347,15 @@ fn build_window(
     };
     let extra = w.extra_approvals.as_ref().map_or(1, |e| *e.get_ref());
     if extra == 0 {
-        let s = w.extra_approvals.as_ref().map_or(span.clone(), |e| e.span());
-        return Err(at(s, key("extra_approvals"), "extra_approvals must be at least 1".into()));
+        let s = w
+            .extra_approvals
+            .as_ref()
+            .map_or(span.clone(), |e| e.span());
+        return Err(at(
+            s,
+            key("extra_approvals"),
+            "extra_approvals must be at least 1".into(),
+        ));
     }
     Ok(Window {
         name: w.name,

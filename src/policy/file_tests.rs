@@ -74,7 +74,11 @@ fn each_mistake_is_reported_at_its_line_with_its_key() {
         assert_eq!(e.line, line, "{text}\n→ {e}");
         assert_eq!(e.key.as_deref(), key, "{e}");
         assert!(e.message.contains(says), "{e}");
-        assert!(e.to_string().starts_with(&format!("policy.toml: line {line}")), "{e}");
+        assert!(
+            e.to_string()
+                .starts_with(&format!("policy.toml: line {line}")),
+            "{e}"
+        );
     }
 }
 
@@ -87,7 +91,12 @@ fn kinds_are_normalised_and_an_empty_file_has_no_rules() {
     .expect("valid");
     assert_eq!(
         p.rules[0].matcher.kinds,
-        vec!["deployments", "pods", "widgets.example.com", "*.example.com"]
+        vec![
+            "deployments",
+            "pods",
+            "widgets.example.com",
+            "*.example.com"
+        ]
     );
     assert!(parse("", Source::Builtin).expect("valid").rules.is_empty());
 }

@@ -10,8 +10,7 @@ pub fn glob_match(glob: &str, text: &str) -> bool {
         return glob == text;
     }
     let (first, last) = (parts[0], parts[parts.len() - 1]);
-    if first.len() + last.len() > text.len() || !text.starts_with(first) || !text.ends_with(last)
-    {
+    if first.len() + last.len() > text.len() || !text.starts_with(first) || !text.ends_with(last) {
         return false;
     }
     let mut rest = &text[first.len()..text.len() - last.len()];

@@ -45,7 +45,10 @@ impl Policy {
     /// them (as the requester) before deciding.
     pub fn needs_labels(&self) -> bool {
         !self.production_labels.is_empty()
-            || self.rules.iter().any(|r| !r.matcher.namespace_labels.is_empty())
+            || self
+                .rules
+                .iter()
+                .any(|r| !r.matcher.namespace_labels.is_empty())
             || self
                 .windows
                 .iter()
@@ -58,7 +61,9 @@ impl Policy {
             Source::Builtin => "built-in".to_string(),
             Source::File(p) => format!(
                 "{}:{line}",
-                p.file_name().map(|n| n.to_string_lossy()).unwrap_or_default()
+                p.file_name()
+                    .map(|n| n.to_string_lossy())
+                    .unwrap_or_default()
             ),
         }
     }

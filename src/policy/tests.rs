@@ -179,7 +179,10 @@ fn the_first_matching_rule_wins() {
     );
     let ask = Ask::new(&p);
     let why = deny(ask.verdict(vec![delete("dev", "api")]));
-    assert_eq!(why, "api is never deleted from chat (policy rule `no deletes of api`)");
+    assert_eq!(
+        why,
+        "api is never deleted from chat (policy rule `no deletes of api`)"
+    );
     let r = approve(ask.verdict(vec![delete("dev", "worker")]));
     assert_eq!(r.rules, vec!["everything else"]);
 }
@@ -205,7 +208,11 @@ fn each_matcher_narrows_the_rule() {
             replicas,
         }]
     };
-    assert_eq!(ask.verdict(special("payments", 3)).word(), "deny", "all match");
+    assert_eq!(
+        ask.verdict(special("payments", 3)).word(),
+        "deny",
+        "all match"
+    );
     for (what, actions) in [
         ("namespace", special("billing", 3)),
         ("risk", special("payments", 0)),
@@ -228,17 +235,39 @@ fn each_matcher_narrows_the_rule() {
                 replicas: 3,
             }],
         ),
-        ("verb", vec![Action::RolloutRestart { target: deploy("api"), namespace: "payments".into() }]),
+        (
+            "verb",
+            vec![Action::RolloutRestart {
+                target: deploy("api"),
+                namespace: "payments".into(),
+            }],
+        ),
     ] {
-        assert_eq!(ask.verdict(actions).word(), "approve", "{what} differs → next rule");
+        assert_eq!(
+            ask.verdict(actions).word(),
+            "approve",
+            "{what} differs → next rule"
+        );
     }
     ask.requester = who("bob", &["dev"]);
-    assert_eq!(ask.verdict(special("payments", 3)).word(), "approve", "user");
+    assert_eq!(
+        ask.verdict(special("payments", 3)).word(),
+        "approve",
+        "user"
+    );
     ask.requester = who("alice", &["ops"]);
-    assert_eq!(ask.verdict(special("payments", 3)).word(), "approve", "groups");
+    assert_eq!(
+        ask.verdict(special("payments", 3)).word(),
+        "approve",
+        "groups"
+    );
     ask.requester = who("alice", &["dev"]);
     ask.cluster = cluster("other", false, &[]);
-    assert_eq!(ask.verdict(special("payments", 3)).word(), "approve", "cluster");
+    assert_eq!(
+        ask.verdict(special("payments", 3)).word(),
+        "approve",
+        "cluster"
+    );
 }
 
 #[test]
@@ -252,7 +281,10 @@ fn no_matching_rule_is_a_refusal() {
         "#,
     );
     let why = deny(Ask::new(&p).verdict(vec![scale("dev", 2)]));
-    assert!(why.contains("no policy rule covers this (scale in namespace dev"), "{why}");
+    assert!(
+        why.contains("no policy rule covers this (scale in namespace dev"),
+        "{why}"
+    );
 }
 
 #[test]
@@ -305,7 +337,10 @@ fn requester_may_never_approve_destructive_in_production_whatever_the_file_says(
     let r = approve(ask.verdict(vec![delete("prod", "api")]));
     assert!(!r.requester_may_approve);
     let r = approve(ask.verdict(vec![delete("dev", "api")]));
-    assert!(r.requester_may_approve, "outside production the rule stands");
+    assert!(
+        r.requester_may_approve,
+        "outside production the rule stands"
+    );
 }
 
 #[test]
@@ -332,9 +367,19 @@ fn a_plan_takes_the_strictest_of_its_actions() {
     assert!(!r.requester_may_approve);
     assert_eq!(r.ttl, TTL, "the shorter TTL");
     assert!(r.eligible(&who("x", &["dev", "sre"])));
-    assert!(!r.eligible(&who("y", &["sre"])), "must be eligible for both");
-    let p2 = policy("[[rules]]\nname = \"no prod\"\nmatch = { namespaces = [\"prod\"] }\ndecision = \"deny\"\n[[rules]]\nname = \"ok\"\ndecision = \"allow\"\n");
-    assert_eq!(Ask::new(&p2).verdict(vec![logs("dev"), scale("prod", 1)]).word(), "deny");
+    assert!(
+        !r.eligible(&who("y", &["sre"])),
+        "must be eligible for both"
+    );
+    let p2 = policy(
+        "[[rules]]\nname = \"no prod\"\nmatch = { namespaces = [\"prod\"] }\ndecision = \"deny\"\n[[rules]]\nname = \"ok\"\ndecision = \"allow\"\n",
+    );
+    assert_eq!(
+        Ask::new(&p2)
+            .verdict(vec![logs("dev"), scale("prod", 1)])
+            .word(),
+        "deny"
+    );
 }
 
 #[test]
@@ -356,22 +401,40 @@ fn namespace_labels_match_and_unreadable_labels_take_the_stricter_rule() {
     );
     let mut ask = Ask::new(&p);
     let labels = |pairs: &[(&str, &str)]| {
-        Labels::Known(pairs.iter().map(|(k, v)| (k.to_string(), v.to_string())).collect())
+        Labels::Known(
+            pairs
+                .iter()
+                .map(|(k, v)| (k.to_string(), v.to_string()))
+                .collect(),
+        )
     };
-    ask.labels.insert("box".into(), labels(&[("team", "sandbox")]));
+    ask.labels
+        .insert("box".into(), labels(&[("team", "sandbox")]));
     let r = approve(ask.verdict(vec![scale("box", 2)]));
     assert_eq!((r.approvals, r.requester_may_approve), (1, true));
 
-    ask.labels.insert("box".into(), Labels::Unknown("forbidden".into()));
+    ask.labels
+        .insert("box".into(), Labels::Unknown("forbidden".into()));
     let eval = ask.eval(vec![scale("box", 2)]);
     let r = approve(eval.verdict.clone());
-    assert_eq!((r.approvals, r.requester_may_approve), (2, false), "stricter of both");
-    assert!(matches!(eval.actions[0].rules[0].outcome, RuleOutcome::Uncertain(_)));
+    assert_eq!(
+        (r.approvals, r.requester_may_approve),
+        (2, false),
+        "stricter of both"
+    );
+    assert!(matches!(
+        eval.actions[0].rules[0].outcome,
+        RuleOutcome::Uncertain(_)
+    ));
     assert!(r.production, "unreadable labels count as production");
 
-    ask.labels.insert("ns".into(), labels(&[("kubechat.io/production", "true")]));
+    ask.labels
+        .insert("ns".into(), labels(&[("kubechat.io/production", "true")]));
     let r = approve(ask.verdict(vec![delete("ns", "x")]));
-    assert!(r.production && !r.requester_may_approve, "labelled production");
+    assert!(
+        r.production && !r.requester_may_approve,
+        "labelled production"
+    );
 }
 
 #[test]
@@ -432,14 +495,28 @@ fn a_freeze_refuses_writes_to_production_and_says_how_to_break_glass() {
     let mut ask = Ask::new(&p);
     ask.now = "2026-11-20T16:30:00Z".parse().expect("Fri 17:30 Berlin");
     let why = deny(ask.verdict(vec![scale("prod", 3)]));
-    assert!(why.contains("frozen by change window `weekend` (Fri 16:00 – Mon 08:00 Europe/Berlin)"), "{why}");
+    assert!(
+        why.contains("frozen by change window `weekend` (Fri 16:00 – Mon 08:00 Europe/Berlin)"),
+        "{why}"
+    );
     assert!(why.contains("no changes over the weekend"), "{why}");
     assert!(why.contains("break-glass: <reason>"), "{why}");
-    assert_eq!(ask.verdict(vec![scale("dev", 3)]).word(), "approve", "not production");
-    assert_eq!(ask.verdict(vec![logs("prod")]), Verdict::Allow, "reads go on");
+    assert_eq!(
+        ask.verdict(vec![scale("dev", 3)]).word(),
+        "approve",
+        "not production"
+    );
+    assert_eq!(
+        ask.verdict(vec![logs("prod")]),
+        Verdict::Allow,
+        "reads go on"
+    );
     ask.break_glass = Some("INC-7");
     let r = approve(ask.verdict(vec![scale("prod", 3)]));
-    assert_eq!(r.approvals, 2, "break-glass lifts the freeze to an extra approval");
+    assert_eq!(
+        r.approvals, 2,
+        "break-glass lifts the freeze to an extra approval"
+    );
     assert_eq!(r.windows, vec!["weekend"]);
 }
 
@@ -449,16 +526,26 @@ fn an_extra_approval_window_adds_an_approver_in_its_time_zone() {
     let mut ask = Ask::new(&p);
     // 2026-11-27 03:00 UTC is still the 26th in New York: not yet in force.
     ask.now = "2026-11-27T03:00:00Z".parse().expect("time");
-    assert_eq!(approve(ask.verdict(vec![scale("payments", 3)])).approvals, 1);
+    assert_eq!(
+        approve(ask.verdict(vec![scale("payments", 3)])).approvals,
+        1
+    );
     ask.now = "2026-11-27T06:00:00Z".parse().expect("01:00 New York");
     let r = approve(ask.verdict(vec![scale("payments", 3)]));
     assert_eq!(r.approvals, 2);
-    assert_eq!(approve(ask.verdict(vec![scale("dev", 3)])).approvals, 1, "match");
+    assert_eq!(
+        approve(ask.verdict(vec![scale("dev", 3)])).approvals,
+        1,
+        "match"
+    );
 }
 
 #[test]
 fn a_window_with_break_glass_off_cannot_be_lifted() {
-    let p = policy(&FREEZE.replace("effect = \"deny\"", "effect = \"deny\"\nbreak_glass = false"));
+    let p = policy(&FREEZE.replace(
+        "effect = \"deny\"",
+        "effect = \"deny\"\nbreak_glass = false",
+    ));
     let mut ask = Ask::new(&p);
     ask.now = "2026-11-21T12:00:00Z".parse().expect("Saturday");
     ask.break_glass = Some("please");
@@ -504,16 +591,40 @@ fn explain_names_the_rule_and_the_people_who_may_approve() {
     );
     let ask = Ask::new(&p);
     let eval = ask.eval(vec![delete("prod", "api")]);
-    let (bob, carol, dave) = (who("bob", &["sre"]), who("carol", &["sre"]), who("dave", &["dev"]));
+    let (bob, carol, dave) = (
+        who("bob", &["sre"]),
+        who("carol", &["sre"]),
+        who("dave", &["dev"]),
+    );
     let people = [
-        explain::Candidate { name: "alice", subject: &ask.requester },
-        explain::Candidate { name: "bob", subject: &bob },
-        explain::Candidate { name: "carol", subject: &carol },
-        explain::Candidate { name: "dave", subject: &dave },
+        explain::Candidate {
+            name: "alice",
+            subject: &ask.requester,
+        },
+        explain::Candidate {
+            name: "bob",
+            subject: &bob,
+        },
+        explain::Candidate {
+            name: "carol",
+            subject: &carol,
+        },
+        explain::Candidate {
+            name: "dave",
+            subject: &dave,
+        },
     ];
     let text = explain::render(&p, &eval, "alice", &ask.requester, &people);
-    assert!(text.contains("· rule `reads` (policy.toml:2) does not match: the action is a destructive action"), "{text}");
-    assert!(text.contains("✓ rule `prod deletes` (policy.toml:6) matches"), "{text}");
+    assert!(
+        text.contains(
+            "· rule `reads` (policy.toml:2) does not match: the action is a destructive action"
+        ),
+        "{text}"
+    );
+    assert!(
+        text.contains("✓ rule `prod deletes` (policy.toml:6) matches"),
+        "{text}"
+    );
     assert!(text.contains("may approve: bob, carol"), "{text}");
     assert!(!text.contains("dave"), "{text}");
 }
