@@ -255,6 +255,30 @@ impl App {
         self.inner.config.context(thread.platform, &thread.channel)
     }
 
+    /// Plans `text` as asked in `thread` (its context lock or the defaults).
+    fn plan_in(
+        &self,
+        thread: &ThreadRef,
+        text: &str,
+        last_target: Option<&ObjectRef>,
+    ) -> crate::planner::Planned {
+        let (cluster, namespace) = self.context(thread);
+        let clusters: Vec<String> = self
+            .inner
+            .config
+            .clusters
+            .iter()
+            .map(|c| c.name.clone())
+            .collect();
+        let ctx = crate::planner::PlanContext {
+            cluster: &cluster,
+            namespace: &namespace,
+            clusters: &clusters,
+            last_target,
+        };
+        crate::planner::plan(text, &ctx)
+    }
+
     fn last_target(&self, thread: &ThreadRef) -> Option<ObjectRef> {
         self.inner
             .threads

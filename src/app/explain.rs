@@ -12,7 +12,7 @@ use super::{App, Reply, Status, Trail};
 use crate::approval::{self, PlanState};
 use crate::identity::Person;
 use crate::ledger::EntryKind;
-use crate::planner::{self, Planned};
+use crate::planner::Planned;
 use crate::policy::Requirement;
 use crate::policy::explain::{self, Candidate};
 
@@ -127,22 +127,8 @@ impl App {
     }
 
     async fn explain(&self, msg: &Inbound, person: &Person, text: &str) -> Reply {
-        let (cluster, namespace) = self.context(&msg.thread);
-        let clusters: Vec<String> = self
-            .inner
-            .config
-            .clusters
-            .iter()
-            .map(|c| c.name.clone())
-            .collect();
-        let ctx = planner::PlanContext {
-            cluster: &cluster,
-            namespace: &namespace,
-            clusters: &clusters,
-            last_target: None,
-        };
         let (text, bg) = crate::policy::breakglass::split(text);
-        let plan = match planner::plan(&text, &ctx) {
+        let plan = match self.plan_in(&msg.thread, &text, None) {
             Planned::Plan(p) => p,
             Planned::Clarify(t) | Planned::NotUnderstood(t) | Planned::Help(t) => {
                 return Reply::new(Status::Clarify, t);

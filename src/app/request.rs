@@ -12,7 +12,7 @@ use crate::approval::PreviewRecord;
 use crate::executor::Impersonation;
 use crate::identity::{self, Person};
 use crate::ledger::EntryKind;
-use crate::planner::{self, PlanContext, Planned};
+use crate::planner::Planned;
 use crate::policy::breakglass::{self, BreakGlass};
 use crate::policy::{self, Verdict as PolicyVerdict};
 use crate::preview;
@@ -78,22 +78,8 @@ impl App {
                 return finish(Reply::new(Status::Clarify, text), trail);
             }
         };
-        let (cluster, namespace) = self.context(&msg.thread);
-        let clusters: Vec<String> = self
-            .inner
-            .config
-            .clusters
-            .iter()
-            .map(|c| c.name.clone())
-            .collect();
         let last = self.last_target(&msg.thread);
-        let ctx = PlanContext {
-            cluster: &cluster,
-            namespace: &namespace,
-            clusters: &clusters,
-            last_target: last.as_ref(),
-        };
-        let plan = match planner::plan(&text, &ctx) {
+        let plan = match self.plan_in(&msg.thread, &text, last.as_ref()) {
             Planned::Plan(plan) => plan,
             Planned::Clarify(text) | Planned::NotUnderstood(text) | Planned::Help(text) => {
                 let _ = self
