@@ -434,6 +434,17 @@ mod tests {
     }
 
     #[test]
+    fn a_relative_policy_file_is_found_beside_the_config() {
+        let dir = tempfile::tempdir().expect("dir");
+        let path = dir.path().join("kubechat.toml");
+        std::fs::write(&path, "[policy]\nfile = \"policy.toml\"\n").expect("write");
+        let c = Config::load(&path).expect("valid");
+        assert_eq!(c.policy.file, Some(dir.path().join("policy.toml")));
+        let err = Config::parse("[policy]\nfiel = \"x\"\n").expect_err("typo");
+        assert!(err.to_string().contains("fiel"), "{err}");
+    }
+
+    #[test]
     fn check_config_output_hides_passwords() {
         let c =
             Config::parse("[ledger]\nurl = \"postgres://kc:hunter2@db:5432/kc\"\n").expect("valid");
