@@ -52,7 +52,8 @@ fn helper(command: &str, values: &[&Path]) -> Value {
         .expect("run the Helm helper");
     assert!(
         out.status.success(),
-        "tests/helm_chart.py {command} failed: {}",
+        "tests/helm_chart.py {command} failed (is helm-python-sdk installed in that Python? \
+         .ci/run creates ~/.cache/kubechat-helm-venv with it): {}",
         String::from_utf8_lossy(&out.stderr)
     );
     serde_json::from_slice(&out.stdout).expect("the helper prints JSON")
