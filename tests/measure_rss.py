@@ -40,6 +40,22 @@ def pod(i):
 POD_LIST = json.dumps({"kind": "PodList", "apiVersion": "v1", "metadata": {"resourceVersion": "9"},
                        "items": [pod(i) for i in range(PODS)]}).encode()
 
+def pod_table(rows):
+    """The API server's Table rendering of the pod list (what kubectl and kubechat ask for)."""
+    columns = [{"name": n, "type": t, "format": "", "description": "", "priority": 0}
+               for n, t in [("Name", "string"), ("Ready", "string"), ("Status", "string"),
+                            ("Restarts", "string"), ("Age", "string")]]
+    return json.dumps({
+        "kind": "Table", "apiVersion": "meta.k8s.io/v1",
+        "metadata": {"resourceVersion": "9", "continue": "next" if rows < PODS else ""},
+        "columnDefinitions": columns,
+        "rows": [{"cells": [p["metadata"]["name"], "1/1", "Running", str(i % 3), "1d"],
+                  "object": {"kind": "PartialObjectMetadata", "apiVersion": "meta.k8s.io/v1",
+                             "metadata": p["metadata"]}}
+                 for i, p in ((i, pod(i)) for i in range(rows))],
+    }).encode()
+
+
 DISCOVERY = {
     "/version": {"major": "1", "minor": "33", "gitVersion": "v1.33.0", "platform": "linux/amd64"},
     "/api": {"kind": "APIVersions", "versions": ["v1"], "serverAddressByClientCIDRs": []},
@@ -70,11 +86,19 @@ class FakeApi(http.server.BaseHTTPRequestHandler):
         self.wfile.write(body)
 
     def do_GET(self):
-        path = self.path.split("?")[0]
+        path, _, query = self.path.partition("?")
         if path in DISCOVERY:
             return self.send(200, json.dumps(DISCOVERY[path]).encode())
         if path.endswith("/pods"):
+            if "as=Table" in self.headers.get("Accept", ""):
+                limit = dict(q.split("=", 1) for q in query.split("&") if "=" in q).get("limit", PODS)
+                return self.send(200, pod_table(min(int(limit), PODS)))
             return self.send(200, POD_LIST)
+        if "/pods/" in path:
+            i = int(path.rsplit("-", 1)[1]) if path[-4:].isdigit() else 0
+            return self.send(200, json.dumps(dict(pod(i), kind="Pod", apiVersion="v1")).encode())
+        if path.endswith("/events"):
+            return self.send(200, b'{"kind":"EventList","apiVersion":"v1","metadata":{},"items":[]}')
         if path.endswith("/deployments"):
             return self.send(200, b'{"kind":"DeploymentList","apiVersion":"apps/v1","metadata":{},"items":[]}')
         self.send(404, json.dumps({"kind": "Status", "apiVersion": "v1", "status": "Failure",
@@ -149,8 +173,10 @@ current-context: fake
         with open(path, "w", encoding="utf-8") as f:
             f.write(config)
         env = dict(os.environ, KUBECHAT_USER="alice", RUST_LOG="warn")
+        out_path = os.path.join(tmp, "console.out")
+        out = open(out_path, "wb")
         proc = subprocess.Popen([binary, "--config", path, "serve"], stdin=subprocess.PIPE,
-                                stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL, env=env)
+                                stdout=out, stderr=subprocess.DEVNULL, env=env)
         try:
             for _ in range(100):
                 try:
@@ -172,13 +198,21 @@ current-context: fake
                     fut.result()
             wait_until_quiet(proc.pid)
             busy = status(proc.pid)
-            print(json.dumps({"idle_rss_mib": idle["VmRSS"], "busy_rss_mib": busy["VmRSS"],
+            with open(out_path, encoding="utf-8", errors="replace") as f:
+                console = f.read()
+            if os.environ.get("SHOW_CONSOLE"):
+                print(console[:3000], file=sys.stderr)
+            answered = console.count("payment-api-0001")
+            print(json.dumps({"answers_naming_a_pod": answered, "idle_rss_mib": idle["VmRSS"], "busy_rss_mib": busy["VmRSS"],
                               "peak_hwm_mib": busy["VmHWM"], "console_requests": console_n,
                               "http_requests": http_n, "pods_per_list": PODS,
                               "burst_seconds": round(time.time() - started, 1)}))
         finally:
+            # Close the console first: a pending read of an open stdin delays exit on SIGTERM.
+            proc.stdin.close()
             proc.terminate()
             proc.wait(timeout=10)
+            out.close()
     return 0
 
 
