@@ -40,6 +40,10 @@ const MATRIX_SQLITE: ValueSet = ValueSet {
     file: Some("matrix-sqlite-values.yaml"),
     loads_here: false,
 };
+const SLACK_HTTP: ValueSet = ValueSet {
+    file: Some("slack-http-values.yaml"),
+    loads_here: false,
+};
 const RESTRICTED: ValueSet = ValueSet {
     file: Some("restricted-impersonation-values.yaml"),
     loads_here: true,
@@ -322,6 +326,27 @@ fn restricted_values_allow_impersonating_only_the_listed_and_mapped_identities()
         ["payments-devs", "sre", "system:unauthenticated", "viewers"]
     );
     assert!(!r.notes.contains("may impersonate any user"), "{}", r.notes);
+}
+
+#[test]
+fn slack_http_mode_mounts_the_signing_secret_instead_of_the_app_token() {
+    let r = check(&SLACK_HTTP);
+    let mounted: Vec<String> = checks::projected_secret_files(&checks::pod_spec(&r))
+        .into_iter()
+        .map(|(file, secret, key)| format!("{file} <- {secret}/{key}"))
+        .collect();
+    assert_eq!(
+        mounted,
+        [
+            "/etc/kubechat/secrets/slack-bot-token <- kubechat-slack/bot-token",
+            "/etc/kubechat/secrets/slack-signing-secret <- kubechat-slack/signing-secret",
+        ]
+    );
+    let config: toml::Table = toml::from_str(r.config_toml()).expect("TOML");
+    assert_eq!(config["slack"]["mode"].as_str(), Some("http"));
+    assert_eq!(config["slack"]["allow_email_mapping"].as_bool(), Some(true));
+    assert!(config["slack"].get("app_token").is_none());
+    assert!(r.notes.contains("/slack/interactivity"), "{}", r.notes);
 }
 
 fn rejected(fixture: &str) -> String {
