@@ -6,6 +6,7 @@
 //! slack-morphism's rate controller honours `429 Retry-After` and retries up to
 //! [`MAX_RETRIES`] times before the call fails.
 
+use std::sync::Arc;
 use std::time::Duration;
 
 use serde_json::{Value, json};
@@ -16,7 +17,7 @@ use crate::blocks::Message;
 /// Retries after `429 Too Many Requests` before a call gives up.
 pub const MAX_RETRIES: usize = 3;
 
-type Connector = SlackClientHyperConnector<
+pub(crate) type Connector = SlackClientHyperConnector<
     hyper_rustls::HttpsConnector<hyper_util::client::legacy::connect::HttpConnector>,
 >;
 
@@ -33,7 +34,7 @@ pub enum ApiError {
 
 /// The bot's Web API client.
 pub struct WebApi {
-    client: SlackClient<Connector>,
+    client: Arc<SlackClient<Connector>>,
     token: SlackApiToken,
 }
 
@@ -57,14 +58,14 @@ impl WebApi {
             connector = connector.with_slack_api_url(url.trim_end_matches('/'));
         }
         Ok(WebApi {
-            client: SlackClient::new(connector),
+            client: Arc::new(SlackClient::new(connector)),
             token: SlackApiToken::new(SlackApiTokenValue::new(bot_token.to_string())),
         })
     }
 
     /// The underlying client (Socket Mode listens with it).
-    pub fn client(&self) -> &SlackClient<Connector> {
-        &self.client
+    pub(crate) fn client(&self) -> Arc<SlackClient<Connector>> {
+        self.client.clone()
     }
 
     /// Posts `body` to a Web API method and returns Slack's answer (`ok: true` checked).
@@ -146,5 +147,49 @@ impl WebApi {
             return Ok(None);
         }
         Ok(u["profile"]["email"].as_str().map(str::to_string))
+    }
+
+    /// Uploads `content` as a text file shared in the thread (files.getUploadURLExternal,
+    /// the upload itself, files.completeUploadExternal: Slack's current upload flow).
+    pub async fn upload(
+        &self,
+        channel: &str,
+        thread_ts: &str,
+        filename: &str,
+        content: &str,
+    ) -> Result<(), ApiError> {
+        let failed = |method: &str| {
+            let method = method.to_string();
+            move |e: slack_morphism::errors::SlackClientError| ApiError::Call {
+                method,
+                message: e.to_string(),
+            }
+        };
+        let session = self.client.open_session(&self.token);
+        let target = session
+            .get_upload_url_external(&SlackApiFilesGetUploadUrlExternalRequest::new(
+                filename.to_string(),
+                content.len(),
+            ))
+            .await
+            .map_err(failed("files.getUploadURLExternal"))?;
+        session
+            .files_upload_via_url(&SlackApiFilesUploadViaUrlRequest::new(
+                target.upload_url,
+                content.as_bytes().to_vec(),
+                "text/plain".into(),
+            ))
+            .await
+            .map_err(failed("file upload"))?;
+        let file = SlackApiFilesComplete::new(target.file_id).with_title(filename.to_string());
+        session
+            .files_complete_upload_external(
+                &SlackApiFilesCompleteUploadExternalRequest::new(vec![file])
+                    .with_channel_id(SlackChannelId::new(channel.to_string()))
+                    .with_thread_ts(SlackTs::new(thread_ts.to_string())),
+            )
+            .await
+            .map_err(failed("files.completeUploadExternal"))?;
+        Ok(())
     }
 }

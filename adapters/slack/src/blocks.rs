@@ -23,7 +23,8 @@ const SECTION_CHARS: usize = 2900;
 /// Lines of a diff or output shown before the rest is cut (a preview must stay readable).
 pub const MAX_LINES: usize = 40;
 
-/// A message ready for `chat.postMessage` / `chat.update`: fallback text and blocks.
+/// A message ready for `chat.postMessage` / `chat.update`: fallback text and blocks (both
+/// already escaped: Slack parses the fallback as mrkdwn too).
 #[derive(Clone, Debug, PartialEq)]
 pub struct Message {
     /// Plain fallback for notifications and clients without Block Kit.
@@ -80,7 +81,7 @@ pub fn reply(text: &str) -> Message {
         }
     }
     Message {
-        text: fit(first, 150, 1).text,
+        text: fit(&escape(first), 150, 1).text,
         blocks,
     }
 }
@@ -114,7 +115,7 @@ pub fn preview(card: &PreviewCard) -> Message {
         }],
     }));
     Message {
-        text: fit(&format!("Preview: {}", card.summary), 150, 1).text,
+        text: fit(&format!("Preview: {}", escape(&card.summary)), 150, 1).text,
         blocks,
     }
 }
@@ -129,7 +130,7 @@ pub fn resolved(card: &PreviewCard, outcome: Outcome, text: &str) -> Message {
     ))];
     blocks.extend(preview_body(card));
     Message {
-        text: fit(&format!("{outcome:?}: {}", card.summary), 150, 1).text,
+        text: fit(&format!("{outcome:?}: {}", escape(&card.summary)), 150, 1).text,
         blocks,
     }
 }
