@@ -7,6 +7,7 @@
 //! where noted (`KUBECHAT_LEDGER_URL`).
 
 mod secret;
+mod slack;
 
 use std::path::{Path, PathBuf};
 
@@ -15,6 +16,7 @@ use secrecy::{ExposeSecret, SecretString};
 use serde::{Deserialize, Serialize};
 
 pub use secret::{Secret, SecretSource};
+pub use slack::{SlackConfig, SlackMode};
 
 /// The whole configuration.
 #[derive(Debug, Deserialize)]
@@ -39,6 +41,8 @@ pub struct Config {
     /// The policy file (who may approve what); built-in defaults without one.
     #[serde(default)]
     pub policy: PolicyConfig,
+    /// Slack (see docs/adapters.md); when set, `serve` runs the Slack adapter.
+    pub slack: Option<SlackConfig>,
 }
 
 /// Where the policy comes from (see docs/policy.md).
@@ -303,6 +307,9 @@ impl Config {
                 )));
             }
         }
+        if let Some(slack) = &self.slack {
+            slack.validate()?;
+        }
         if self.defaults.preview_ttl_minutes == 0 {
             return Err(ConfigError::Invalid(
                 "defaults.preview_ttl_minutes must be at least 1".into(),
@@ -358,6 +365,8 @@ impl Config {
             identities: &'a [IdentityConfig],
             channels: &'a [ChannelConfig],
             policy: &'a PolicyConfig,
+            #[serde(skip_serializing_if = "Option::is_none")]
+            slack: Option<&'a SlackConfig>,
         }
         #[derive(Serialize)]
         struct LedgerShown {
@@ -373,6 +382,7 @@ impl Config {
             identities: &self.identities,
             channels: &self.channels,
             policy: &self.policy,
+            slack: self.slack.as_ref(),
         };
         toml::to_string_pretty(&shown).unwrap_or_else(|e| format!("# cannot render config: {e}"))
     }

@@ -7,6 +7,9 @@ use tokio::sync::mpsc;
 
 use crate::app::{self, App};
 
+#[cfg(feature = "slack")]
+pub mod slack;
+
 /// Runs the HTTP server and every configured adapter (the console when no chat platform is
 /// configured) until SIGTERM / Ctrl-C.
 pub async fn serve(app: App) -> anyhow::Result<()> {
@@ -19,6 +22,29 @@ pub async fn serve(app: App) -> anyhow::Result<()> {
     let (_tx, shutdown) = crate::shutdown::on_signal();
     tokio::spawn(app::watch_policy(app.clone(), shutdown.clone()));
     let (events_tx, events_rx) = mpsc::channel(1024);
+    let (core, routes) = match &app.config().slack {
+        Some(slack) => start_slack(&app, slack, events_tx)?,
+        None => (start_console(events_tx), None),
+    };
+    let mut router = crate::web::router(app.clone());
+    if let Some(routes) = routes {
+        router = router.merge(routes);
+    }
+    let mut web_shutdown = shutdown.clone();
+    let server = tokio::spawn(async move {
+        axum::serve(listener, router)
+            .with_graceful_shutdown(async move {
+                let _ = web_shutdown.wait_for(|stop| *stop).await;
+            })
+            .await
+    });
+    app::run(app, events_rx, vec![core], shutdown).await;
+    server.await.context("HTTP server task failed")??;
+    Ok(())
+}
+
+/// The terminal as the chat platform (no `[slack]` configured).
+fn start_console(events_tx: mpsc::Sender<kubechat_chat::AdapterEvent>) -> kubechat_chat::CoreLink {
     let (adapter, core) = link(Platform::Console, events_tx);
     let user = std::env::var("KUBECHAT_USER").unwrap_or_else(|_| "alice".into());
     eprintln!(
@@ -32,18 +58,36 @@ pub async fn serve(app: App) -> anyhow::Result<()> {
             tracing::warn!(error = %e, "console adapter stopped");
         }
     });
-    let router = crate::web::router(app.clone());
-    let mut web_shutdown = shutdown.clone();
-    let server = tokio::spawn(async move {
-        axum::serve(listener, router)
-            .with_graceful_shutdown(async move {
-                let _ = web_shutdown.wait_for(|stop| *stop).await;
-            })
-            .await
-    });
-    app::run(app, events_rx, vec![core], shutdown).await;
-    server.await.context("HTTP server task failed")??;
-    Ok(())
+    core
+}
+
+#[cfg(feature = "slack")]
+fn start_slack(
+    app: &App,
+    config: &crate::config::SlackConfig,
+    events_tx: mpsc::Sender<kubechat_chat::AdapterEvent>,
+) -> anyhow::Result<(kubechat_chat::CoreLink, Option<axum::Router>)> {
+    let started = slack::start(app, config, events_tx)?;
+    let how = match config.mode {
+        crate::config::SlackMode::Socket => "Socket Mode",
+        crate::config::SlackMode::Http => {
+            "HTTP (/slack/events, /slack/interactivity, /slack/commands)"
+        }
+    };
+    tracing::info!(mode = how, "Slack adapter started");
+    Ok(started)
+}
+
+#[cfg(not(feature = "slack"))]
+fn start_slack(
+    _app: &App,
+    _config: &crate::config::SlackConfig,
+    _events_tx: mpsc::Sender<kubechat_chat::AdapterEvent>,
+) -> anyhow::Result<(kubechat_chat::CoreLink, Option<axum::Router>)> {
+    anyhow::bail!(
+        "[slack] is configured but this kubechat was built without the `slack` feature; \
+         rebuild with default features"
+    )
 }
 
 /// An interactive terminal session without the HTTP server.

@@ -28,6 +28,9 @@ pub struct Metrics {
     pub ledger_failures: Counter,
     /// Policy file loads, by result (ok / error: the last good policy stays in force).
     pub policy_reloads: Family<Labels, Counter>,
+    /// Platform requests refused (bad signature, stale, replayed…), by platform and reason.
+    /// Written by the adapters' webhook handlers.
+    pub webhook_rejections: Family<Labels, Counter>,
 }
 
 impl Default for Metrics {
@@ -40,6 +43,12 @@ impl Default for Metrics {
         let ledger_append = Histogram::new(exponential_buckets(0.0001, 2.0, 16));
         let ledger_failures = Counter::default();
         let policy_reloads = Family::<Labels, Counter>::default();
+        let webhook_rejections = Family::<Labels, Counter>::default();
+        registry.register(
+            "webhook_rejections",
+            "Platform requests refused (forged, stale, replayed…), by platform and reason",
+            webhook_rejections.clone(),
+        );
         registry.register(
             "policy_reloads",
             "Policy file loads, by result",
@@ -72,6 +81,7 @@ impl Default for Metrics {
             ledger_append,
             ledger_failures,
             policy_reloads,
+            webhook_rejections,
         }
     }
 }
