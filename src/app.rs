@@ -33,6 +33,7 @@ mod outbound;
 mod policy;
 mod request;
 mod supersede;
+mod undo;
 pub use outbound::run;
 pub use policy::{LoadError as PolicyLoadError, load_file as load_policy_file, watch_policy};
 

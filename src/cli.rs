@@ -1,7 +1,8 @@
 //! The command line: `serve`, `chat`, `ask`, `approve`, `abort`, `check-config`, `audit`,
-//! `migrate`, `policy`. Every command that acts goes through the same [`App`] as chat does.
+//! `migrate`, `policy`, `undo`. Every command that acts goes through the same [`App`] as chat does.
 
 mod policy;
+mod undo;
 
 use std::io::Write;
 use std::path::PathBuf;
@@ -61,6 +62,8 @@ pub enum Command {
     Approve(DecideArgs),
     /// Abort a pending preview.
     Abort(DecideArgs),
+    /// Ask to revert an executed plan: previews the inverse change for approval.
+    Undo(undo::UndoArgs),
     /// Print the effective configuration, secrets redacted.
     CheckConfig,
     /// Run the ledger's database migrations and exit.
@@ -258,6 +261,7 @@ pub async fn run(cli: Cli) -> anyhow::Result<i32> {
         }
         Command::Approve(args) => decide(config, args, Verdict::Approve).await,
         Command::Abort(args) => decide(config, args, Verdict::Abort).await,
+        Command::Undo(args) => undo::run(config, args).await,
     }
 }
 

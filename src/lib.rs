@@ -9,6 +9,7 @@
 //! - [`approval`]: the approval state machine, folded from the ledger, pure.
 //! - [`executor`]: runs actions through the Kubernetes API as the requester.
 //! - [`ledger`]: the append-only, hash-chained audit ledger.
+//! - [`undo`]: the inverse of an executed plan, from its captured prior state, pure.
 //! - [`redact`], [`suggest`], [`clock`]: small pure helpers.
 //! - [`config`]: the TOML configuration.
 
@@ -30,4 +31,5 @@ pub mod serve;
 pub mod shutdown;
 pub mod suggest;
 pub mod telemetry;
+pub mod undo;
 pub mod web;

@@ -599,7 +599,14 @@ pub fn manifest_documents(manifest: &str) -> usize {
 #[serde(tag = "planner", rename_all = "snake_case")]
 pub enum PlanSource {
     Rules,
-    Llm { provider: String, model: String },
+    Llm {
+        provider: String,
+        model: String,
+    },
+    /// The inverse of an executed plan (`undo PLAN_ID`), built from its captured prior state.
+    Undo {
+        of: String,
+    },
 }
 
 /// What a request turned into: typed actions against one cluster.

@@ -2,7 +2,7 @@
 //! plan's state as folded from the ledger, and every refusal is recorded.
 
 use jiff::Timestamp;
-use kubechat_chat::{Decision, ThreadRef, UndoRequest, Verdict};
+use kubechat_chat::{Decision, ThreadRef, Verdict};
 use serde_json::json;
 
 use super::{App, LEDGER_DOWN, Reply, Status, Trail, finish, with_state};
@@ -206,19 +206,5 @@ impl App {
             &self.inner.metrics.decisions,
             &[("verdict", verdict), ("result", result)],
         );
-    }
-
-    /// Asks to undo an executed plan: answers with a preview of the inverse change, which
-    /// needs approval like any other write.
-    pub async fn undo(&self, u: &UndoRequest) -> Reply {
-        let mut r = Reply::new(
-            Status::Error,
-            format!(
-                "Undo of plan {} is not available in this kubechat release yet; ask for the inverse change instead (for example `scale … to N`).",
-                u.plan_id
-            ),
-        );
-        r.plan_id = Some(u.plan_id.clone());
-        r
     }
 }

@@ -87,13 +87,15 @@ impl App {
             .checked_add(requirement.ttl)
             .unwrap_or(Timestamp::MAX);
         let plan_hash = preview::plan_hash(&plan);
+        let asks = match &plan.source {
+            crate::actions::PlanSource::Undo { of } => {
+                format!("undo plan {of}: {}", plan.describe())
+            }
+            _ => plan.describe(),
+        };
         let summary = match &gate.break_glass {
-            Some(why) => format!(
-                "BREAK-GLASS ({why}): {} asks to {}",
-                person.chat_user,
-                plan.describe()
-            ),
-            None => format!("{} asks to {}", person.chat_user, plan.describe()),
+            Some(why) => format!("BREAK-GLASS ({why}): {} asks to {asks}", person.chat_user,),
+            None => format!("{} asks to {asks}", person.chat_user),
         };
         let card = PreviewCard {
             plan_id: plan_id.to_string(),

@@ -98,7 +98,7 @@ impl App {
         finish(reply, trail)
     }
 
-    async fn handle_plan(
+    pub(super) async fn handle_plan(
         &self,
         msg: &Inbound,
         person: &Person,
@@ -112,6 +112,7 @@ impl App {
         let source = match &plan.source {
             PlanSource::Rules => "rules",
             PlanSource::Llm { .. } => "llm",
+            PlanSource::Undo { .. } => "undo",
         };
         telemetry::inc(&self.inner.metrics.plans, &[("source", source)]);
         let kubectl = plan.kubectl();

@@ -20,7 +20,7 @@ use std::collections::HashMap;
 use std::sync::Arc;
 
 pub use client::{ClusterConn, ConnectError, EXTRA_APPROVERS, EXTRA_PLAN_ID, Impersonation};
-pub use writes::WritePreview;
+pub use writes::{Captured, WritePreview, deployment_revision};
 
 use crate::actions::Action;
 
@@ -106,7 +106,9 @@ impl Executor {
     ) -> Result<WritePreview, ExecError> {
         let c = self.cluster(cluster)?;
         let client = c.conn.client(who);
-        writes::preview(&client, &c.kinds, action).await
+        writes::preview(&client, &c.kinds, action)
+            .await
+            .map_err(|e| e.on(cluster))
     }
 
     /// Executes a previewed write, refusing if the target changed since `expected_version`.
@@ -119,7 +121,26 @@ impl Executor {
     ) -> Result<String, ExecError> {
         let c = self.cluster(cluster)?;
         let client = c.conn.client(who);
-        writes::execute(&client, &c.kinds, action, expected_version).await
+        writes::execute(&client, &c.kinds, action, expected_version)
+            .await
+            .map_err(|e| e.on(cluster))
+    }
+
+    /// Captures what an approved write is about to change (redacted), refusing if the target
+    /// changed since the preview; the app records it in the ledger before executing, so undo
+    /// can restore it.
+    pub async fn capture(
+        &self,
+        cluster: &str,
+        who: &Impersonation,
+        action: &Action,
+        expected_version: Option<&str>,
+    ) -> Result<Vec<Captured>, ExecError> {
+        let c = self.cluster(cluster)?;
+        let client = c.conn.client(who);
+        writes::capture(&client, &c.kinds, action, expected_version)
+            .await
+            .map_err(|e| e.on(cluster))
     }
 
     /// Checks that the cluster answers (for `/readyz`), with the bot's identity
@@ -196,6 +217,18 @@ pub enum ExecError {
     },
     #[error("the cluster refused the change: {0}")]
     Rejected(String),
+    #[error("{}", admission_text(.webhook, .message))]
+    AdmissionDenied {
+        /// The webhook or ValidatingAdmissionPolicy that said no, when the message names it.
+        webhook: Option<String>,
+        message: String,
+    },
+    #[error("{0} already exists; pick another name or delete it first")]
+    AlreadyExists(String),
+    #[error(
+        "cluster {cluster} did not answer in time ({detail}); nothing is known to have changed — check with a read before asking again"
+    )]
+    Timeout { cluster: String, detail: String },
     #[error("{0} changed since the preview; nothing was run. Ask again to get a fresh preview")]
     Changed(String),
     #[error("conflict: {0}. Someone else changed it at the same time; ask again")]
@@ -237,10 +270,93 @@ fn not_found_text(
     }
 }
 
+fn admission_text(webhook: &Option<String>, message: &str) -> String {
+    match webhook {
+        Some(w) => format!(
+            "the cluster's admission control ({w}) refused it: {message}. Change the request to satisfy that policy, or ask its owners"
+        ),
+        None => format!(
+            "the cluster's admission control refused it: {message}. Change the request to satisfy that policy, or ask its owners"
+        ),
+    }
+}
+
+/// The admission webhook or policy named in an API error message, when there is one:
+/// `admission webhook "x" denied the request: …`, `ValidatingAdmissionPolicy 'p' with binding
+/// 'b' denied request: …`.
+fn admission_source(message: &str) -> Option<Option<String>> {
+    let quoted = |rest: &str| {
+        let rest = rest.trim_start();
+        let q = rest.chars().next().filter(|c| *c == '"' || *c == '\'')?;
+        rest[1..].split(q).next().map(str::to_string)
+    };
+    if let Some(i) = message.find("admission webhook") {
+        return Some(
+            quoted(&message[i + "admission webhook".len()..]).map(|w| format!("webhook {w}")),
+        );
+    }
+    if let Some(i) = message.find("ValidatingAdmissionPolicy") {
+        return Some(
+            quoted(&message[i + "ValidatingAdmissionPolicy".len()..])
+                .map(|p| format!("ValidatingAdmissionPolicy {p}")),
+        );
+    }
+    None
+}
+
+fn is_timeout(e: &(dyn std::error::Error + 'static)) -> bool {
+    let mut cur: Option<&(dyn std::error::Error + 'static)> = Some(e);
+    while let Some(err) = cur {
+        if err.is::<tower::timeout::error::Elapsed>() {
+            return true;
+        }
+        if let Some(io) = err.downcast_ref::<std::io::Error>()
+            && io.kind() == std::io::ErrorKind::TimedOut
+        {
+            return true;
+        }
+        cur = err.source();
+    }
+    false
+}
+
 impl ExecError {
     /// Translates a kube error for `target` into a plain answer.
     pub fn from_kube(err: kube::Error, target: &Target) -> ExecError {
         match err {
+            // Admission control answers with its own message under several codes (400, 403,
+            // 422, 500): say who refused and why before looking at the code.
+            kube::Error::Api(status) if admission_source(&status.message).is_some() => {
+                ExecError::AdmissionDenied {
+                    webhook: admission_source(&status.message).flatten(),
+                    message: status.message.clone(),
+                }
+            }
+            kube::Error::Api(status) if status.code == 409 && status.reason == "AlreadyExists" => {
+                let what = match &target.name {
+                    Some(n) => format!("{} {n}", target.resource),
+                    None => target.resource.clone(),
+                };
+                ExecError::AlreadyExists(format!("{what} {}", target.whereabouts()))
+            }
+            kube::Error::Api(status)
+                if status.code == 409 && status.message.contains("Apply failed with") =>
+            {
+                ExecError::Rejected(format!(
+                    "{} (another field manager owns these fields; kubechat does not force-apply — change them with that tool, or remove them from the manifest)",
+                    status.message
+                ))
+            }
+            kube::Error::Api(status) if status.code == 504 || status.reason == "Timeout" => {
+                ExecError::Timeout {
+                    cluster: target.cluster.clone(),
+                    detail: status.message.clone(),
+                }
+            }
+            kube::Error::Api(status) if status.code == 429 => ExecError::Api(format!(
+                "the API server is busy ({}); try again in a moment",
+                status.message
+            )),
             kube::Error::Api(status) => match status.code {
                 404 => ExecError::NotFound {
                     resource: target.resource.clone(),
@@ -256,13 +372,13 @@ impl ExecError {
                 },
                 409 => ExecError::Conflict(status.message.clone()),
                 400 | 422 => ExecError::Rejected(status.message.clone()),
-                // Admission webhooks answer with their own message, often as 400/403/500.
-                _ if status.message.contains("admission webhook") => {
-                    ExecError::Rejected(status.message.clone())
-                }
                 _ => ExecError::Api(format!("{} ({})", status.message, status.code)),
             },
             kube::Error::HyperError(e) => ExecError::Unreachable {
+                cluster: target.cluster.clone(),
+                detail: e.to_string(),
+            },
+            kube::Error::Service(e) if is_timeout(e.as_ref()) => ExecError::Timeout {
                 cluster: target.cluster.clone(),
                 detail: e.to_string(),
             },
@@ -274,11 +390,32 @@ impl ExecError {
         }
     }
 
+    /// Names the cluster in reachability errors raised below the executor (which only knew
+    /// the object).
+    fn on(self, cluster: &str) -> ExecError {
+        match self {
+            ExecError::Unreachable { cluster: c, detail } if c.is_empty() => {
+                ExecError::Unreachable {
+                    cluster: cluster.to_string(),
+                    detail,
+                }
+            }
+            ExecError::Timeout { cluster: c, detail } if c.is_empty() => ExecError::Timeout {
+                cluster: cluster.to_string(),
+                detail,
+            },
+            other => other,
+        }
+    }
+
     /// True when the answer should offer "did you mean" names.
     pub fn is_not_found(&self) -> bool {
         matches!(self, ExecError::NotFound { .. })
     }
 }
+
+#[cfg(test)]
+mod error_tests;
 
 #[cfg(test)]
 mod tests {
