@@ -31,6 +31,7 @@ mod gate;
 mod labels;
 mod outbound;
 mod policy;
+mod recover;
 mod request;
 mod supersede;
 mod undo;

@@ -348,7 +348,9 @@ async fn audit(config: Config, command: AuditCommand) -> anyhow::Result<i32> {
         AuditCommand::Export { format } => {
             let format: ExportFormat = format.parse().map_err(|e| anyhow::anyhow!("{e}"))?;
             let mut out = std::io::BufWriter::new(std::io::stdout());
-            let n = ledger.export(format, &mut out).await?;
+            let n = ledger
+                .export(format, &crate::ledger::Filter::default(), &mut out)
+                .await?;
             out.flush()?;
             eprintln!("exported {n} entries");
             Ok(0)

@@ -23,6 +23,7 @@ pub async fn run(
         .into_iter()
         .map(|l| (l.platform, l.outbound))
         .collect();
+    tokio::spawn(sweep_interrupted(app.clone(), outboxes.clone()));
     for (plan_id, at) in app.pending().await {
         schedule_expiry(&app, &outboxes, plan_id, at);
     }
@@ -64,6 +65,17 @@ pub async fn run(
                 send(&outboxes, message).await;
             }
         });
+    }
+}
+
+/// Marks crashed executions interrupted (at start-up, then periodically) and tells their
+/// threads; see `recover.rs`.
+async fn sweep_interrupted(app: App, outboxes: Outboxes) {
+    loop {
+        for message in app.recover_interrupted(super::recover::STALE_INTENT).await {
+            send(&outboxes, message).await;
+        }
+        tokio::time::sleep(super::recover::SWEEP_EVERY).await;
     }
 }
 

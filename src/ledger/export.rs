@@ -2,6 +2,7 @@
 //!
 //! Invariants:
 //! - `jsonl`: one JSON object per line, every [`Entry`] field, parseable back into `Entry`;
+//! - `json`: the same objects as one JSON array (one entry per line, so it streams too);
 //! - `csv`: RFC 4180 with a fixed header; a cell that a spreadsheet would run as a formula
 //!   (first character `=`, `+`, `-`, `@`, tab or CR) is prefixed with `'`, so opening an
 //!   export can never execute text that a chat user typed. That prefix is the one lossy step:
@@ -19,18 +20,21 @@ use super::chain::canonical_json;
 pub enum ExportFormat {
     /// One JSON object per line.
     Jsonl,
+    /// One JSON array of objects.
+    Json,
     /// Comma-separated values with a header row, safe to open in a spreadsheet.
     Csv,
 }
 
 impl ExportFormat {
     /// The accepted names, as [`FromStr`] reads them.
-    pub const NAMES: [&'static str; 2] = ["jsonl", "csv"];
+    pub const NAMES: [&'static str; 3] = ["jsonl", "json", "csv"];
 
     /// The name of this format.
     pub fn as_str(self) -> &'static str {
         match self {
             ExportFormat::Jsonl => "jsonl",
+            ExportFormat::Json => "json",
             ExportFormat::Csv => "csv",
         }
     }
@@ -42,9 +46,9 @@ impl fmt::Display for ExportFormat {
     }
 }
 
-/// An export format name that is neither `jsonl` nor `csv`.
+/// An export format name that is not `jsonl`, `json` or `csv`.
 #[derive(Debug, Clone, PartialEq, Eq, thiserror::Error)]
-#[error("unknown export format {0:?}: use jsonl or csv")]
+#[error("unknown export format {0:?}: use jsonl, json or csv")]
 pub struct ParseExportFormatError(pub String);
 
 impl FromStr for ExportFormat {
@@ -53,6 +57,7 @@ impl FromStr for ExportFormat {
     fn from_str(s: &str) -> Result<Self, Self::Err> {
         match s.trim().to_ascii_lowercase().as_str() {
             "jsonl" => Ok(ExportFormat::Jsonl),
+            "json" => Ok(ExportFormat::Json),
             "csv" => Ok(ExportFormat::Csv),
             _ => Err(ParseExportFormatError(s.to_owned())),
         }
@@ -67,14 +72,16 @@ pub(super) const CSV_HEADER: &str =
 pub(super) fn write_header(format: ExportFormat, out: &mut impl Write) -> io::Result<()> {
     match format {
         ExportFormat::Jsonl => Ok(()),
+        ExportFormat::Json => out.write_all(b"["),
         ExportFormat::Csv => write!(out, "{CSV_HEADER}\r\n"),
     }
 }
 
-/// Writes one entry as a line of `format`.
+/// Writes one entry as a line of `format`; `index` counts the entries written before it.
 pub(super) fn write_entry(
     format: ExportFormat,
     entry: &Entry,
+    index: u64,
     out: &mut impl Write,
 ) -> io::Result<()> {
     match format {
@@ -82,7 +89,24 @@ pub(super) fn write_entry(
             serde_json::to_writer(&mut *out, entry)?;
             out.write_all(b"\n")
         }
+        ExportFormat::Json => {
+            out.write_all(if index == 0 { b"\n" } else { b",\n" })?;
+            serde_json::to_writer(&mut *out, entry).map_err(io::Error::from)
+        }
         ExportFormat::Csv => write_csv_row(entry, out),
+    }
+}
+
+/// Writes what comes after the last of `written` entries.
+pub(super) fn write_footer(
+    format: ExportFormat,
+    written: u64,
+    out: &mut impl Write,
+) -> io::Result<()> {
+    match (format, written) {
+        (ExportFormat::Json, 0) => out.write_all(b"]\n"),
+        (ExportFormat::Json, _) => out.write_all(b"\n]\n"),
+        _ => Ok(()),
     }
 }
 
@@ -181,7 +205,7 @@ mod tests {
         let err = "xml".parse::<ExportFormat>().expect_err("unknown");
         assert_eq!(
             err.to_string(),
-            "unknown export format \"xml\": use jsonl or csv"
+            "unknown export format \"xml\": use jsonl, json or csv"
         );
     }
 }

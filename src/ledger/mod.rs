@@ -15,6 +15,8 @@
 
 pub mod chain;
 mod export;
+mod filter;
+mod postgres;
 mod sqlite;
 mod store;
 
@@ -22,6 +24,7 @@ use jiff::Timestamp;
 use serde::{Deserialize, Serialize};
 
 pub use export::{ExportFormat, ParseExportFormatError};
+pub use filter::Filter;
 pub use store::Ledger;
 
 /// What an entry records.
@@ -187,8 +190,11 @@ pub enum LedgerError {
     #[error("ledger entry {seq} is unreadable: {reason}")]
     Corrupt { seq: i64, reason: String },
     /// The URL (password removed) names no backend this build supports.
-    #[error("unsupported ledger URL {0:?}: use sqlite://PATH (PostgreSQL is not supported yet)")]
+    #[error("unsupported ledger URL {0:?}: use sqlite://PATH or postgres://USER@HOST/DB")]
     UnsupportedUrl(String),
+    /// An entry the ledger refuses before any write (the same on every backend).
+    #[error("the ledger cannot store this entry: its {field} contains a NUL character")]
+    Unstorable { field: &'static str },
     #[error("the ledger writer has stopped")]
     WriterGone,
     /// The transaction holding this entry failed and was rolled back; every append of the
@@ -197,4 +203,41 @@ pub enum LedgerError {
     Append(#[source] std::sync::Arc<LedgerError>),
     #[error("cannot write the export: {0}")]
     Io(#[from] std::io::Error),
+}
+
+impl NewEntry {
+    /// Refuses what some backend could not store as hashed: PostgreSQL text has no NUL.
+    /// (The payload is canonical JSON, where NUL is escaped.)
+    fn check_storable(&self) -> Result<(), LedgerError> {
+        let fields = [
+            ("actor", Some(self.actor.as_str())),
+            ("cluster", self.cluster.as_deref()),
+            ("namespace", self.namespace.as_deref()),
+            ("plan id", self.plan_id.as_deref()),
+        ];
+        match fields
+            .iter()
+            .find(|(_, v)| v.is_some_and(|v| v.contains('\0')))
+        {
+            Some((field, _)) => Err(LedgerError::Unstorable { field }),
+            None => Ok(()),
+        }
+    }
+}
+
+/// Decodes the typed columns of a stored row (shared by both backends).
+fn decode_parts(
+    seq: i64,
+    time: &str,
+    kind: &str,
+    payload: &str,
+) -> Result<(Timestamp, EntryKind, serde_json::Value), LedgerError> {
+    let corrupt = |reason: String| LedgerError::Corrupt { seq, reason };
+    let time: Timestamp = time
+        .parse()
+        .map_err(|e| corrupt(format!("its time {time:?} is not RFC 3339: {e}")))?;
+    let kind = EntryKind::parse(kind).ok_or_else(|| corrupt(format!("unknown kind {kind:?}")))?;
+    let payload = serde_json::from_str(payload)
+        .map_err(|e| corrupt(format!("its payload is not JSON: {e}")))?;
+    Ok((time, kind, payload))
 }

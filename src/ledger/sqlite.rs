@@ -16,7 +16,6 @@ use std::str::FromStr;
 use std::sync::LazyLock;
 use std::time::Duration;
 
-use jiff::Timestamp;
 use sqlx::migrate::{Migration, MigrationType, Migrator};
 use sqlx::sqlite::{
     SqliteConnectOptions, SqliteJournalMode, SqlitePool, SqlitePoolOptions, SqliteRow,
@@ -24,9 +23,11 @@ use sqlx::sqlite::{
 };
 use sqlx::{Row, SqlSafeStr};
 
-use super::chain::{self, GENESIS_HASH, Sealed};
+use super::chain::{GENESIS_HASH, Sealed};
 use super::export::{self, ExportFormat};
-use super::{ALL_KINDS, Entry, EntryKind, LedgerError, NewEntry};
+use super::filter::{self, Filter};
+use super::store::{Extra, seal_with, stored};
+use super::{ALL_KINDS, Entry, EntryKind, LedgerError, NewEntry, decode_parts};
 
 /// How long a connection waits for another process's write lock before failing.
 const BUSY_TIMEOUT: Duration = Duration::from_secs(5);
@@ -41,14 +42,15 @@ const MIGRATIONS: &[(i64, &str, &str)] = &[(
     include_str!("../../migrations/sqlite/0001_ledger.sql"),
 )];
 
-fn migrator() -> Migrator {
+/// A migrator over embedded `(version, description, sql)` migrations (both backends).
+pub(super) fn migrator(migrations: &[(i64, &str, &'static str)]) -> Migrator {
     Migrator::with_migrations(
-        MIGRATIONS
+        migrations
             .iter()
             .map(|&(version, description, sql)| {
                 Migration::new(
                     version,
-                    description.into(),
+                    description.to_owned().into(),
                     MigrationType::Simple,
                     sql.into_sql_str(),
                     false,
@@ -89,7 +91,7 @@ pub(super) async fn open(url: &str, shown_url: &str) -> Result<SqlitePool, Ledge
             .synchronous(SqliteSynchronous::Full);
     }
     let pool = pool.connect_with(options).await.map_err(open_error)?;
-    migrator().run(&pool).await?;
+    migrator(MIGRATIONS).run(&pool).await?;
     Ok(pool)
 }
 
@@ -112,10 +114,12 @@ static INSERTS: LazyLock<Vec<String>> = LazyLock::new(|| {
         .collect()
 });
 
-/// Appends `batch` after the current head in one `BEGIN IMMEDIATE` transaction.
+/// Appends `batch` (and what `extra` adds after it, e.g. a checkpoint) after the current
+/// head in one `BEGIN IMMEDIATE` transaction.
 pub(super) async fn append_batch(
     pool: &SqlitePool,
     batch: Vec<NewEntry>,
+    extra: &mut Extra<'_>,
 ) -> Result<Vec<Entry>, LedgerError> {
     let mut tx = pool.begin_with("BEGIN IMMEDIATE").await?;
     let head: Option<(i64, String)> =
@@ -123,12 +127,7 @@ pub(super) async fn append_batch(
             .fetch_optional(&mut *tx)
             .await?;
     let (head_seq, head_hash) = head.unwrap_or((0, GENESIS_HASH.to_owned()));
-    let sealed = chain::seal(head_seq, &head_hash, &batch).map_err(|_| LedgerError::Corrupt {
-        seq: head_seq,
-        reason: "its hash is not 64 lowercase hex digits, so nothing can be chained after it; \
-                 run `kubechat audit verify`"
-            .into(),
-    })?;
+    let (batch, sealed) = seal_with(head_seq, &head_hash, batch, extra)?;
     let rows: Vec<(&NewEntry, &Sealed)> = batch.iter().zip(&sealed).collect();
     for chunk in rows.chunks(CHUNK) {
         let mut insert = sqlx::query(INSERTS[chunk.len() - 1].as_str());
@@ -148,22 +147,7 @@ pub(super) async fn append_batch(
         insert.execute(&mut *tx).await?;
     }
     tx.commit().await?;
-    Ok(batch
-        .into_iter()
-        .zip(sealed)
-        .map(|(entry, sealed)| Entry {
-            seq: sealed.seq,
-            time: entry.time,
-            actor: entry.actor,
-            cluster: entry.cluster,
-            namespace: entry.namespace,
-            plan_id: entry.plan_id,
-            kind: entry.kind,
-            payload: entry.payload,
-            prev_hash: sealed.prev_hash,
-            hash: sealed.hash,
-        })
-        .collect())
+    Ok(stored(batch, sealed))
 }
 
 macro_rules! select_entries {
@@ -189,15 +173,8 @@ pub(super) use verify::verify;
 
 fn decode(row: &SqliteRow) -> Result<Entry, LedgerError> {
     let seq: i64 = row.try_get(0)?;
-    let corrupt = |reason: String| LedgerError::Corrupt { seq, reason };
-    let time: &str = row.try_get(1)?;
-    let time = Timestamp::from_str(time)
-        .map_err(|e| corrupt(format!("its time {time:?} is not RFC 3339: {e}")))?;
-    let kind: &str = row.try_get(6)?;
-    let kind = EntryKind::parse(kind).ok_or_else(|| corrupt(format!("unknown kind {kind:?}")))?;
-    let payload: &str = row.try_get(7)?;
-    let payload = serde_json::from_str(payload)
-        .map_err(|e| corrupt(format!("its payload is not JSON: {e}")))?;
+    let (time, kind, payload) =
+        decode_parts(seq, row.try_get(1)?, row.try_get(6)?, row.try_get(7)?)?;
     Ok(Entry {
         seq,
         time,
@@ -223,38 +200,63 @@ pub(super) async fn plan_entries(
     rows.iter().map(decode).collect()
 }
 
-pub(super) async fn open_plans(pool: &SqlitePool) -> Result<Vec<String>, LedgerError> {
-    let terminal: Vec<&str> = ALL_KINDS
-        .iter()
-        .filter(|k| k.is_terminal())
-        .map(|k| k.as_str())
-        .collect();
-    let terminal = serde_json::Value::from(terminal).to_string();
+/// Plans whose entries include `with` and none of `without`, oldest first.
+pub(super) async fn plans_with_without(
+    pool: &SqlitePool,
+    with: EntryKind,
+    without: &[EntryKind],
+) -> Result<Vec<String>, LedgerError> {
+    let without: Vec<&str> = without.iter().map(|k| k.as_str()).collect();
+    let without = serde_json::Value::from(without).to_string();
     let plans = sqlx::query_scalar(
         "SELECT plan_id FROM entries WHERE plan_id IS NOT NULL GROUP BY plan_id \
          HAVING SUM(kind = ?1) > 0 AND SUM(kind IN (SELECT value FROM json_each(?2))) = 0 \
          ORDER BY MIN(seq)",
     )
-    .bind(EntryKind::Previewed.as_str())
-    .bind(terminal)
+    .bind(with.as_str())
+    .bind(without)
     .fetch_all(pool)
     .await?;
     Ok(plans)
 }
 
+pub(super) async fn open_plans(pool: &SqlitePool) -> Result<Vec<String>, LedgerError> {
+    let terminal: Vec<EntryKind> = ALL_KINDS
+        .iter()
+        .copied()
+        .filter(|k| k.is_terminal())
+        .collect();
+    plans_with_without(pool, EntryKind::Previewed, &terminal).await
+}
+
 pub(super) async fn export(
     pool: &SqlitePool,
     format: ExportFormat,
+    filter: &Filter,
     out: &mut (dyn Write + Send),
 ) -> Result<u64, LedgerError> {
     let mut out = BufWriter::with_capacity(64 * 1024, out);
     export::write_header(format, &mut out)?;
+    let [since, until] = filter.time_binds();
+    let sql = format!("{} {}", select_entries!(""), filter::WHERE);
+    // Built from constants only: the filter values are bound, never spliced.
+    let mut rows = sqlx::query(sqlx::AssertSqlSafe(sql))
+        .bind(since)
+        .bind(until)
+        .bind(filter.actor.as_deref())
+        .bind(filter.cluster.as_deref())
+        .bind(filter.namespace.as_deref())
+        .bind(filter.kind.map(EntryKind::as_str))
+        .fetch(pool);
     let mut written = 0;
-    let mut rows = sqlx::query(select_entries!("ORDER BY seq")).fetch(pool);
     while let Some(row) = next_row!(rows) {
-        export::write_entry(format, &decode(&row?)?, &mut out)?;
-        written += 1;
+        let entry = decode(&row?)?;
+        if filter.matches(&entry) {
+            export::write_entry(format, &entry, written, &mut out)?;
+            written += 1;
+        }
     }
+    export::write_footer(format, written, &mut out)?;
     out.flush()?;
     Ok(written)
 }
@@ -291,7 +293,7 @@ mod tests {
 
     fn entry(actor: &str) -> NewEntry {
         NewEntry {
-            time: Timestamp::UNIX_EPOCH,
+            time: jiff::Timestamp::UNIX_EPOCH,
             actor: actor.into(),
             cluster: None,
             namespace: None,
@@ -314,13 +316,13 @@ mod tests {
         .await
         .expect("trigger");
         let batch = vec![entry("a"), entry("poison"), entry("b")];
-        assert!(append_batch(&pool, batch).await.is_err());
+        assert!(append_batch(&pool, batch, &mut |_, _| None).await.is_err());
         let count: i64 = sqlx::query_scalar("SELECT count(*) FROM entries")
             .fetch_one(&pool)
             .await
             .expect("count");
         assert_eq!(count, 0, "nothing of a failed batch is committed");
-        let stored = append_batch(&pool, vec![entry("a"), entry("b")])
+        let stored = append_batch(&pool, vec![entry("a"), entry("b")], &mut |_, _| None)
             .await
             .expect("a clean batch");
         assert_eq!(stored.iter().map(|e| e.seq).collect::<Vec<_>>(), [1, 2]);
@@ -332,15 +334,21 @@ mod tests {
             .await
             .expect("open");
         // 32 + 32 + 26 rows, then a batch continuing after it.
-        let first = append_batch(&pool, (0..90).map(|i| entry(&format!("u{i}"))).collect())
-            .await
-            .expect("batch");
-        let second = append_batch(&pool, vec![entry("next")])
+        let first = append_batch(
+            &pool,
+            (0..90).map(|i| entry(&format!("u{i}"))).collect(),
+            &mut |_, _| None,
+        )
+        .await
+        .expect("batch");
+        let second = append_batch(&pool, vec![entry("next")], &mut |_, _| None)
             .await
             .expect("batch");
         assert_eq!(first.last().map(|e| e.seq), Some(90));
         assert_eq!(second[0].prev_hash, first[89].hash);
-        let report = verify(&pool).await.expect("verify");
+        let report = verify(&pool, crate::ledger::chain::Walker::new())
+            .await
+            .expect("verify");
         assert_eq!((report.entries, report.first_break), (91, None));
         let actors: Vec<String> = sqlx::query_scalar("SELECT actor FROM entries ORDER BY seq")
             .fetch_all(&pool)

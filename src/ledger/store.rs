@@ -6,19 +6,26 @@
 //!   [`MAX_BATCH`] queued entries and writes them in one transaction; each caller gets its
 //!   own stored entry, or — if the transaction fails — every caller in the batch gets the
 //!   error and nothing of the batch is committed (fail closed);
-//! - across processes, the backend serializes writers on the database's own lock (see
-//!   `sqlite.rs`);
+//! - across processes and replicas, the backend serializes writers on the database's own
+//!   lock and re-reads the chain head under it (see `sqlite.rs`, `postgres.rs`);
 //! - an append whose caller stops waiting may still be committed: the ledger records what
 //!   was attempted, and callers treat a missing answer as a failure.
 
 use std::io::Write;
 use std::sync::Arc;
 
+use sqlx::postgres::PgPool;
 use sqlx::sqlite::SqlitePool;
 use tokio::sync::{mpsc, oneshot};
 
+use super::chain::{self, Sealed, Walker};
 use super::export::ExportFormat;
-use super::{Entry, LedgerError, NewEntry, VerifyReport, sqlite};
+use super::filter::Filter;
+use super::{Entry, EntryKind, LedgerError, NewEntry, VerifyReport, postgres, sqlite};
+
+/// What the writer may add after a batch, inside the same transaction: given the new head
+/// (`seq`, `hash`), an entry to chain after it (a checkpoint), or `None`.
+pub(super) type Extra<'a> = dyn FnMut(i64, &str) -> Option<NewEntry> + Send + 'a;
 
 /// Most entries written in one transaction.
 pub const MAX_BATCH: usize = 512;
@@ -38,22 +45,35 @@ pub struct Ledger {
     writer: mpsc::Sender<(NewEntry, Reply)>,
 }
 
-/// The database behind a ledger. A PostgreSQL pool is the next variant: each method below
-/// then gains one match arm calling into a `postgres.rs` twin of `sqlite.rs`.
+/// The database behind a ledger: each method below has one match arm per backend, calling
+/// into `sqlite.rs` or its twin `postgres.rs`.
 #[derive(Clone, Debug)]
 enum Backend {
     Sqlite(SqlitePool),
+    Postgres(PgPool),
+}
+
+/// Calls the same-named function of whichever backend `$backend` is.
+macro_rules! on_backend {
+    ($backend:expr, $function:ident($($arg:expr),*)) => {
+        match $backend {
+            Backend::Sqlite(pool) => sqlite::$function(pool $(, $arg)*).await,
+            Backend::Postgres(pool) => postgres::$function(pool $(, $arg)*).await,
+        }
+    };
 }
 
 impl Ledger {
-    /// Opens the ledger at `url` (creating a SQLite file if missing; WAL mode; 5 s busy
-    /// timeout) and runs migrations. Accepts `sqlite://relative.db`, `sqlite:///abs/path.db`
-    /// and `sqlite::memory:`; PostgreSQL URLs are refused with
-    /// [`LedgerError::UnsupportedUrl`] until that backend lands.
+    /// Opens the ledger at `url` and runs migrations. Accepts `sqlite://relative.db`,
+    /// `sqlite:///abs/path.db` and `sqlite::memory:` (a SQLite file is created if missing;
+    /// WAL mode; 5 s busy timeout), and `postgres://…` / `postgresql://…` (the database must
+    /// exist; tables are created in the first schema of the connection's `search_path`).
     pub async fn open(url: &str) -> Result<Ledger, LedgerError> {
         let shown = redact_url(url);
         let backend = if url.starts_with("sqlite:") {
             Backend::Sqlite(sqlite::open(url, &shown).await?)
+        } else if url.starts_with("postgres://") || url.starts_with("postgresql://") {
+            Backend::Postgres(postgres::open(url, &shown).await?)
         } else {
             return Err(LedgerError::UnsupportedUrl(shown));
         };
@@ -65,6 +85,7 @@ impl Ledger {
     /// Appends one entry and returns it as stored (with `seq`, `prev_hash` and `hash`).
     /// An error means the entry is not in the ledger: refuse whatever it was recording.
     pub async fn append(&self, entry: NewEntry) -> Result<Entry, LedgerError> {
+        entry.check_storable()?;
         let (reply, answer) = oneshot::channel();
         self.writer
             .send((entry, reply))
@@ -75,53 +96,114 @@ impl Ledger {
 
     /// All entries of plan `plan_id`, ascending `seq`.
     pub async fn plan_entries(&self, plan_id: &str) -> Result<Vec<Entry>, LedgerError> {
-        match &self.backend {
-            Backend::Sqlite(pool) => sqlite::plan_entries(pool, plan_id).await,
-        }
+        on_backend!(&self.backend, plan_entries(plan_id))
     }
 
     /// Plans that were previewed and have no terminal entry yet (see
     /// [`EntryKind::is_terminal`](super::EntryKind::is_terminal)), oldest first.
     pub async fn open_plans(&self) -> Result<Vec<String>, LedgerError> {
-        match &self.backend {
-            Backend::Sqlite(pool) => sqlite::open_plans(pool).await,
-        }
+        on_backend!(&self.backend, open_plans())
+    }
+
+    /// Plans with an entry of kind `with` and none of the kinds `without`, oldest first.
+    pub async fn plans_with_without(
+        &self,
+        with: EntryKind,
+        without: &[EntryKind],
+    ) -> Result<Vec<String>, LedgerError> {
+        on_backend!(&self.backend, plans_with_without(with, without))
     }
 
     /// Re-walks the whole chain from entry 1 (streaming) and reports the first break.
     pub async fn verify(&self) -> Result<VerifyReport, LedgerError> {
-        match &self.backend {
-            Backend::Sqlite(pool) => sqlite::verify(pool).await,
-        }
+        self.verify_with(Walker::new()).await
     }
 
-    /// Streams every entry, ascending `seq`, to `out` in `format`; returns how many were
-    /// written. Memory stays constant whatever the ledger's size. `out` is written
-    /// synchronously (buffered): give it a file or stdout, not a slow socket.
+    /// Re-walks the whole chain with a prepared walker (checkpoint key, archive anchor).
+    pub async fn verify_with(&self, walker: Walker) -> Result<VerifyReport, LedgerError> {
+        on_backend!(&self.backend, verify(walker))
+    }
+
+    /// Streams the entries that `filter` selects, ascending `seq`, to `out` in `format`;
+    /// returns how many were written. Memory stays constant whatever the ledger's size.
+    /// `out` is written synchronously (buffered): give it a file or stdout, not a slow socket.
     pub async fn export(
         &self,
         format: ExportFormat,
+        filter: &Filter,
         out: &mut (dyn Write + Send),
     ) -> Result<u64, LedgerError> {
-        match &self.backend {
-            Backend::Sqlite(pool) => sqlite::export(pool, format, out).await,
-        }
+        on_backend!(&self.backend, export(format, filter, out))
     }
 
     /// Cheap reachability check for `/readyz`.
     pub async fn ping(&self) -> Result<(), LedgerError> {
-        match &self.backend {
-            Backend::Sqlite(pool) => sqlite::ping(pool).await,
+        on_backend!(&self.backend, ping())
+    }
+
+    /// Which backend this is (`sqlite` or `postgres`), for messages and benchmarks.
+    pub fn backend_name(&self) -> &'static str {
+        match self.backend {
+            Backend::Sqlite(_) => "sqlite",
+            Backend::Postgres(_) => "postgres",
         }
     }
 }
 
 impl Backend {
-    async fn append_batch(&self, batch: Vec<NewEntry>) -> Result<Vec<Entry>, LedgerError> {
-        match self {
-            Backend::Sqlite(pool) => sqlite::append_batch(pool, batch).await,
-        }
+    async fn append_batch(
+        &self,
+        batch: Vec<NewEntry>,
+        extra: &mut Extra<'_>,
+    ) -> Result<Vec<Entry>, LedgerError> {
+        on_backend!(self, append_batch(batch, extra))
     }
+}
+
+/// Seals `batch` after the head, then whatever `extra` adds after the batch.
+pub(super) fn seal_with(
+    head_seq: i64,
+    head_hash: &str,
+    mut batch: Vec<NewEntry>,
+    extra: &mut Extra<'_>,
+) -> Result<(Vec<NewEntry>, Vec<Sealed>), LedgerError> {
+    let corrupt = |seq| LedgerError::Corrupt {
+        seq,
+        reason: "its hash is not 64 lowercase hex digits, so nothing can be chained after it; \
+                 run `kubechat audit verify`"
+            .into(),
+    };
+    let mut sealed = chain::seal(head_seq, head_hash, &batch).map_err(|_| corrupt(head_seq))?;
+    let (last_seq, last_hash) = sealed
+        .last()
+        .map_or((head_seq, head_hash), |s| (s.seq, s.hash.as_str()));
+    if let Some(more) = extra(last_seq, last_hash) {
+        let more_sealed = chain::seal(last_seq, last_hash, std::slice::from_ref(&more))
+            .map_err(|_| corrupt(last_seq))?;
+        sealed.extend(more_sealed);
+        batch.push(more);
+    }
+    Ok((batch, sealed))
+}
+
+/// The stored entries, from what was appended and how it was sealed.
+pub(super) fn stored(batch: Vec<NewEntry>, sealed: Vec<Sealed>) -> Vec<Entry> {
+    batch
+        .into_iter()
+        .zip(sealed)
+        .map(|(entry, sealed)| Entry {
+            seq: sealed.seq,
+            time: entry.time,
+            actor: entry.actor,
+            cluster: entry.cluster,
+            namespace: entry.namespace,
+            plan_id: entry.plan_id,
+            kind: entry.kind,
+            payload: entry.payload,
+            prev_hash: sealed.prev_hash,
+            hash: sealed.hash,
+        })
+        .collect()
 }
 
 /// The single writer: one transaction per batch of whatever is queued.
@@ -130,7 +212,7 @@ async fn run_writer(backend: Backend, mut queue: mpsc::Receiver<(NewEntry, Reply
     while queue.recv_many(&mut jobs, MAX_BATCH).await > 0 {
         let (batch, replies): (Vec<NewEntry>, Vec<Reply>) = jobs.drain(..).unzip();
         let size = batch.len();
-        match backend.append_batch(batch).await {
+        match backend.append_batch(batch, &mut |_, _| None).await {
             Ok(stored) => {
                 for (reply, entry) in replies.into_iter().zip(stored) {
                     // A caller that stopped waiting still had its entry written; nothing to do.

@@ -100,10 +100,12 @@ async fn walk_rows(
     Ok(())
 }
 
-pub(in crate::ledger) async fn verify(pool: &SqlitePool) -> Result<VerifyReport, LedgerError> {
+pub(in crate::ledger) async fn verify(
+    pool: &SqlitePool,
+    mut walker: Walker,
+) -> Result<VerifyReport, LedgerError> {
     // One read transaction: the walk sees a single snapshot while others keep appending.
     let mut tx = pool.begin().await?;
-    let mut walker = Walker::new();
     let mut page = fetch_page(&mut tx, 0).await?;
     while let Some(last) = page.last {
         // SQLite packs the next page on its thread while this one is hashed here.
