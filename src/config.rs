@@ -6,6 +6,7 @@
 //! secrets, keys) is a [`Secret`]: `{ env = "NAME" }`, `{ file = "/path" }` or inline. Environment variables override file values
 //! where noted (`KUBECHAT_LEDGER_URL`).
 
+mod llm;
 mod secret;
 
 use std::path::{Path, PathBuf};
@@ -14,6 +15,7 @@ use kubechat_chat::Platform;
 use secrecy::{ExposeSecret, SecretString};
 use serde::{Deserialize, Serialize};
 
+pub use llm::{LlmConfig, ProviderConfig, ProviderKind, is_local_host};
 pub use secret::{Secret, SecretSource};
 
 /// The whole configuration.
@@ -39,6 +41,9 @@ pub struct Config {
     /// The policy file (who may approve what); built-in defaults without one.
     #[serde(default)]
     pub policy: PolicyConfig,
+    /// The optional LLM planner (see docs/llm.md). No providers: rules only.
+    #[serde(default)]
+    pub llm: LlmConfig,
 }
 
 /// Where the policy comes from (see docs/policy.md).
@@ -303,6 +308,7 @@ impl Config {
                 )));
             }
         }
+        self.llm.validate().map_err(ConfigError::Invalid)?;
         if self.defaults.preview_ttl_minutes == 0 {
             return Err(ConfigError::Invalid(
                 "defaults.preview_ttl_minutes must be at least 1".into(),

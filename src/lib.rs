@@ -9,6 +9,7 @@
 //! - [`approval`]: the approval state machine, folded from the ledger, pure.
 //! - [`executor`]: runs actions through the Kubernetes API as the requester.
 //! - [`ledger`]: the append-only, hash-chained audit ledger.
+//! - `llm` (feature `llm`, on by default): the LLM planner — providers, schema, validation.
 //! - [`redact`], [`suggest`], [`clock`]: small pure helpers.
 //! - [`config`]: the TOML configuration.
 
@@ -22,6 +23,8 @@ pub mod executor;
 pub mod identity;
 pub mod kinds;
 pub mod ledger;
+#[cfg(feature = "llm")]
+pub mod llm;
 pub mod planner;
 pub mod policy;
 pub mod preview;
