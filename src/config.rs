@@ -6,6 +6,7 @@
 //! secrets, keys) is a [`Secret`]: `{ env = "NAME" }`, `{ file = "/path" }` or inline. Environment variables override file values
 //! where noted (`KUBECHAT_LEDGER_URL`).
 
+mod llm;
 mod secret;
 mod slack;
 
@@ -15,6 +16,7 @@ use kubechat_chat::Platform;
 use secrecy::{ExposeSecret, SecretString};
 use serde::{Deserialize, Serialize};
 
+pub use llm::{LlmConfig, ProviderConfig, ProviderKind, is_local_host};
 pub use secret::{Secret, SecretSource};
 pub use slack::{SlackConfig, SlackMode};
 
@@ -43,6 +45,9 @@ pub struct Config {
     pub policy: PolicyConfig,
     /// Slack (see docs/adapters.md); when set, `serve` runs the Slack adapter.
     pub slack: Option<SlackConfig>,
+    /// The optional LLM planner (see docs/llm.md). No providers: rules only.
+    #[serde(default)]
+    pub llm: LlmConfig,
 }
 
 /// Where the policy comes from (see docs/policy.md).
@@ -310,6 +315,7 @@ impl Config {
         if let Some(slack) = &self.slack {
             slack.validate()?;
         }
+        self.llm.validate().map_err(ConfigError::Invalid)?;
         if self.defaults.preview_ttl_minutes == 0 {
             return Err(ConfigError::Invalid(
                 "defaults.preview_ttl_minutes must be at least 1".into(),

@@ -10,6 +10,7 @@
 //! - [`executor`]: runs actions through the Kubernetes API as the requester.
 //! - [`ledger`]: the append-only, hash-chained audit ledger.
 //! - [`undo`]: the inverse of an executed plan, from its captured prior state, pure.
+//! - `llm` (feature `llm`, on by default): the LLM planner — providers, schema, validation.
 //! - [`redact`], [`suggest`], [`clock`]: small pure helpers.
 //! - [`config`]: the TOML configuration.
 
@@ -23,6 +24,8 @@ pub mod executor;
 pub mod identity;
 pub mod kinds;
 pub mod ledger;
+#[cfg(feature = "llm")]
+pub mod llm;
 pub mod planner;
 pub mod policy;
 pub mod preview;
