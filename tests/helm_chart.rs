@@ -349,6 +349,19 @@ fn slack_http_mode_mounts_the_signing_secret_instead_of_the_app_token() {
     assert!(r.notes.contains("/slack/interactivity"), "{}", r.notes);
 }
 
+#[test]
+fn without_a_chat_platform_the_network_policy_opens_nothing_public() {
+    let path = Path::new(env!("CARGO_MANIFEST_DIR"))
+        .join("tests/fixtures/helm/networkpolicy-console-values.yaml");
+    let r = render(&[&path]).expect("renders");
+    checks::objects_round_trip(&r);
+    let np = r.one("NetworkPolicy");
+    let egress = np["spec"]["egress"].as_array().expect("egress");
+    assert_eq!(egress.len(), 2, "DNS and the API server only: {egress:?}");
+    assert!(!np.to_string().contains("0.0.0.0/0"), "{np}");
+    assert_eq!(egress_ports(np), [53, 53, 443, 6443]);
+}
+
 fn rejected(fixture: &str) -> String {
     let path = Path::new(env!("CARGO_MANIFEST_DIR"))
         .join("tests/fixtures/helm")
