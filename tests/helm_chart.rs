@@ -290,6 +290,11 @@ fn matrix_values_keep_ledger_and_matrix_store_on_the_persistent_volume() {
         config["matrix"]["store_path"].as_str(),
         Some("/var/lib/kubechat/matrix-store")
     );
+    assert_eq!(config["matrix"]["prefix"].as_str(), Some("!kubechat"));
+    assert_eq!(
+        config["matrix"]["store_passphrase"]["file"].as_str(),
+        Some("/etc/kubechat/secrets/matrix-store-passphrase")
+    );
     let staging = &config["clusters"][1];
     assert_eq!(staging["name"].as_str(), Some("staging-us"));
     let kubeconfig = staging["kubeconfig"].as_str().expect("kubeconfig path");

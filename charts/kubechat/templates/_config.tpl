@@ -92,6 +92,9 @@ app_token = {{ include "kubechat.secretFile" (dict "root" . "file" "slack-app-to
 signing_secret = {{ include "kubechat.secretFile" (dict "root" . "file" "slack-signing-secret") }}
 {{- end }}
 allow_email_mapping = {{ $v.slack.allowEmailMapping }}
+{{- with $v.slack.apiUrl }}
+api_url = {{ include "kubechat.tomlString" . }}
+{{- end }}
 {{- end }}
 {{- if $v.matrix.enabled }}
 
@@ -105,7 +108,10 @@ password = {{ include "kubechat.secretFile" (dict "root" . "file" "matrix-passwo
 access_token = {{ include "kubechat.secretFile" (dict "root" . "file" "matrix-access-token") }}
 {{- end }}
 store_path = {{ include "kubechat.tomlString" (printf "%s/%s" (trimSuffix "/" $v.persistence.mountPath) $v.matrix.storeDir) }}
-command_prefix = {{ include "kubechat.tomlString" $v.matrix.commandPrefix }}
+{{- if $v.matrix.storePassphraseKey }}
+store_passphrase = {{ include "kubechat.secretFile" (dict "root" . "file" "matrix-store-passphrase") }}
+{{- end }}
+prefix = {{ include "kubechat.tomlString" $v.matrix.prefix }}
 allowed_inviters = {{ include "kubechat.tomlStrings" $v.matrix.allowedInviters }}
 allowed_servers = {{ include "kubechat.tomlStrings" $v.matrix.allowedServers }}
 {{- end }}
@@ -113,6 +119,9 @@ allowed_servers = {{ include "kubechat.tomlStrings" $v.matrix.allowedServers }}
 
 # (needs the LLM planner, kubechat issue 8)
 [[llm.providers]]
+{{- with $p.name }}
+name = {{ include "kubechat.tomlString" . }}
+{{- end }}
 kind = {{ include "kubechat.tomlString" $p.kind }}
 url = {{ include "kubechat.tomlString" $p.url }}
 model = {{ include "kubechat.tomlString" $p.model }}
