@@ -50,8 +50,8 @@ const RESTRICTED: ValueSet = ValueSet {
 };
 
 /// Config keys of features newer than this branch's config loader, as the loader names them
-/// ("unknown field `slack`"); the ledger's keys all start with `checkpoint_`.
-const PENDING_KEYS: &[&str] = &["`slack`", "`matrix`", "`llm`", "`checkpoint_"];
+/// ("unknown field `slack`"); the ledger's is `[ledger.checkpoint]`.
+const PENDING_KEYS: &[&str] = &["`slack`", "`matrix`", "`llm`", "`checkpoint`"];
 
 impl ValueSet {
     fn path(&self) -> Option<PathBuf> {
@@ -62,6 +62,9 @@ impl ValueSet {
         self.file.unwrap_or("default values")
     }
 }
+
+/// RFC 8032 Ed25519 test vector 1 secret key; its public key is in slack-postgres-values.yaml.
+const CHECKPOINT_SEED: &str = "9d61b19deffd5a60ba844af492ec2cc44449c5697b326919703bac031cae7f60";
 
 /// Lints, renders and runs every common check; returns the render for set-specific checks.
 fn check(set: &ValueSet) -> Rendered {
@@ -95,9 +98,15 @@ fn check_config_loads(set: &ValueSet, files: &[&Path]) {
     all.push(&over);
     let r = render(&all).expect("renders with the override");
     for (file, _, _) in checks::projected_secret_files(&checks::pod_spec(&r)) {
+        // The checkpoint key must be a real Ed25519 seed (RFC 8032 test vector 1) to load.
+        let value = if file.ends_with("ledger-checkpoint-key") {
+            CHECKPOINT_SEED
+        } else {
+            "canary-secret-value"
+        };
         let file = Path::new(&file);
         std::fs::create_dir_all(file.parent().expect("parent")).expect("mkdir");
-        std::fs::write(file, "canary-secret-value\n").expect("write secret");
+        std::fs::write(file, format!("{value}\n")).expect("write secret");
     }
     let config_path = dir.path().join("config.toml");
     std::fs::write(&config_path, r.config_toml()).expect("write config");
@@ -112,6 +121,7 @@ fn check_config_loads(set: &ValueSet, files: &[&Path]) {
         Ok(config) if set.loads_here => {
             let shown = config.redacted();
             assert!(!shown.contains("canary-secret-value"), "{shown}");
+            assert!(!shown.contains(CHECKPOINT_SEED), "{shown}");
             if let Some(policy) = &config.policy.file {
                 assert!(policy.exists(), "[policy] file points into the ConfigMap");
             }

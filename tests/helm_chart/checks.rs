@@ -270,17 +270,19 @@ pub fn projected_secret_files(pod: &PodSpec) -> Vec<(String, String, String)> {
 
 fn is_sensitive(key: &str) -> bool {
     let k = key.to_ascii_lowercase();
-    [
-        "token",
-        "secret",
-        "password",
-        "api_key",
-        "apikey",
-        "_key",
-        "ledger_url",
-    ]
-    .iter()
-    .any(|s| k.contains(s))
+    // A public key is published on purpose (auditors verify checkpoints with it).
+    !k.starts_with("public")
+        && [
+            "token",
+            "secret",
+            "password",
+            "api_key",
+            "apikey",
+            "_key",
+            "ledger_url",
+        ]
+        .iter()
+        .any(|s| k.contains(s))
 }
 
 /// Secrets appear only as references: env from secretKeyRef, config keys as `{ file = … }`

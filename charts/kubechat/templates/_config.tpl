@@ -21,10 +21,15 @@ url = {{ include "kubechat.tomlString" (printf "sqlite://%s/%s" (trimSuffix "/" 
 # url: from the KUBECHAT_LEDGER_URL environment variable (Secret {{ $v.ledger.postgres.existingSecret }}, key {{ $v.ledger.postgres.urlKey }}).
 {{- end }}
 {{- if $v.ledger.checkpoint.enabled }}
+
 # (needs ledger checkpoints, kubechat issue 4)
-checkpoint_key = {{ include "kubechat.secretFile" (dict "root" . "file" "ledger-checkpoint-key") }}
-checkpoint_every_entries = {{ int $v.ledger.checkpoint.everyEntries }}
-checkpoint_every_seconds = {{ int $v.ledger.checkpoint.everySeconds }}
+[ledger.checkpoint]
+signing_key = {{ include "kubechat.secretFile" (dict "root" . "file" "ledger-checkpoint-key") }}
+{{- with $v.ledger.checkpoint.publicKey }}
+public_key = {{ include "kubechat.tomlString" . }}
+{{- end }}
+every_entries = {{ int $v.ledger.checkpoint.everyEntries }}
+every_seconds = {{ int $v.ledger.checkpoint.everySeconds }}
 {{- end }}
 
 [defaults]
