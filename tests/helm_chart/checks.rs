@@ -10,6 +10,7 @@ use k8s_openapi::api::core::v1::{
 use k8s_openapi::api::networking::v1::NetworkPolicy;
 use k8s_openapi::api::policy::v1::PodDisruptionBudget;
 use k8s_openapi::api::rbac::v1::{ClusterRole, ClusterRoleBinding};
+use kubechat::executor::{EXTRA_APPROVERS, EXTRA_PLAN_ID};
 use serde::de::DeserializeOwned;
 use serde::{Deserialize, Serialize};
 use serde_json::Value;
@@ -142,13 +143,13 @@ pub fn cluster_role_is_least_privilege(r: &Rendered) {
                     subset(&rule["resources"], &["users", "groups"]) && verbs == ["impersonate"]
                 }
                 ["authentication.k8s.io"] => {
-                    subset(
-                        &rule["resources"],
-                        &[
-                            "userextras/kubechat.io/plan-id",
-                            "userextras/kubechat.io/approvers",
-                        ],
-                    ) && verbs == ["impersonate"]
+                    // Exactly the Impersonate-Extra keys the executor sends.
+                    let mut want =
+                        [EXTRA_PLAN_ID, EXTRA_APPROVERS].map(|k| format!("userextras/{k}"));
+                    want.sort_unstable();
+                    let mut got = strings(&rule["resources"]);
+                    got.sort_unstable();
+                    got == want && verbs == ["impersonate"]
                 }
                 ["authorization.k8s.io"] => {
                     subset(
