@@ -25,10 +25,12 @@ pub struct ValueSet {
 const PENDING_KEYS: &[&str] = &["`slack`", "`matrix`", "`llm`", "`checkpoint`"];
 
 impl ValueSet {
+    /// The values file, if any.
     pub fn path(&self) -> Option<PathBuf> {
         self.file.map(|f| chart_dir().join("ci").join(f))
     }
 
+    /// How failures name the set.
     pub fn name(&self) -> &'static str {
         self.file.unwrap_or("default values")
     }
