@@ -8,25 +8,16 @@
 
 #[path = "helm_chart/checks.rs"]
 mod checks;
+#[path = "helm_chart/load.rs"]
+mod load;
 #[path = "helm_chart/render.rs"]
 mod render;
 
 use std::path::{Path, PathBuf};
 
-use kubechat::config::Config;
-use render::{Rendered, chart_dir, lint_problems, render};
+use load::ValueSet;
+use render::{Rendered, lint_problems, render};
 use serde_json::{Value, json};
-
-/// A value set under test.
-struct ValueSet {
-    /// File under charts/kubechat/ci/, or none for the chart's defaults.
-    file: Option<&'static str>,
-    /// Whether its config uses only keys that kubechat's config loader on this branch knows.
-    /// Sets with `[slack]`, `[matrix]`, `[[llm.providers]]` or ledger checkpoint keys are rendered
-    /// and linted, and their config is expected to fail *only* on those keys until the features
-    /// land; then the load check below starts failing and says to flip this flag.
-    loads_here: bool,
-}
 
 const DEFAULT: ValueSet = ValueSet {
     file: None,
@@ -49,20 +40,6 @@ const RESTRICTED: ValueSet = ValueSet {
     loads_here: true,
 };
 
-/// Config keys of features newer than this branch's config loader, as the loader names them
-/// ("unknown field `slack`"); the ledger's keys all start with `checkpoint_`.
-const PENDING_KEYS: &[&str] = &["`slack`", "`matrix`", "`llm`", "`checkpoint_"];
-
-impl ValueSet {
-    fn path(&self) -> Option<PathBuf> {
-        self.file.map(|f| chart_dir().join("ci").join(f))
-    }
-
-    fn name(&self) -> &'static str {
-        self.file.unwrap_or("default values")
-    }
-}
-
 /// Lints, renders and runs every common check; returns the render for set-specific checks.
 fn check(set: &ValueSet) -> Rendered {
     let path = set.path();
@@ -79,57 +56,8 @@ fn check(set: &ValueSet) -> Rendered {
     checks::pod_is_locked_down(&r);
     checks::no_secret_inline(&r);
     checks::objects_are_wired(&r);
-    check_config_loads(set, &files);
+    load::check_config_loads(set, &files);
     r
-}
-
-/// Renders with the secrets mounted into a temp dir, creates those files, and loads the
-/// rendered config (and policy) exactly as `kubechat check-config` would.
-fn check_config_loads(set: &ValueSet, files: &[&Path]) {
-    let dir = tempfile::tempdir().expect("tempdir");
-    let secrets = dir.path().join("secrets");
-    let over = dir.path().join("override.yaml");
-    let mount = json!({ "secretsMountPath": secrets.display().to_string() });
-    std::fs::write(&over, mount.to_string()).expect("write override");
-    let mut all = files.to_vec();
-    all.push(&over);
-    let r = render(&all).expect("renders with the override");
-    for (file, _, _) in checks::projected_secret_files(&checks::pod_spec(&r)) {
-        let file = Path::new(&file);
-        std::fs::create_dir_all(file.parent().expect("parent")).expect("mkdir");
-        std::fs::write(file, "canary-secret-value\n").expect("write secret");
-    }
-    let config_path = dir.path().join("config.toml");
-    std::fs::write(&config_path, r.config_toml()).expect("write config");
-    let data = &r.one("ConfigMap")["data"];
-    if let Some(policy) = data["policy.toml"].as_str() {
-        let path = dir.path().join("policy.toml");
-        std::fs::write(&path, policy).expect("write policy");
-        kubechat::policy::parse(policy, kubechat::policy::Source::File(path))
-            .unwrap_or_else(|e| panic!("{}: the rendered policy is invalid: {e}", set.name()));
-    }
-    match Config::load(&config_path) {
-        Ok(config) if set.loads_here => {
-            let shown = config.redacted();
-            assert!(!shown.contains("canary-secret-value"), "{shown}");
-            if let Some(policy) = &config.policy.file {
-                assert!(policy.exists(), "[policy] file points into the ConfigMap");
-            }
-        }
-        Ok(_) => panic!(
-            "{}: the rendered config now loads on this kubechat; set loads_here: true for it in tests/helm_chart.rs",
-            set.name()
-        ),
-        Err(e) if set.loads_here => panic!("{}: rendered config does not load: {e}", set.name()),
-        Err(e) => {
-            let text = e.to_string();
-            assert!(
-                text.contains("unknown field") && PENDING_KEYS.iter().any(|k| text.contains(k)),
-                "{}: the config should fail only on keys of features not merged yet, got: {text}",
-                set.name()
-            );
-        }
-    }
 }
 
 fn egress_ports(np: &Value) -> Vec<i64> {
@@ -290,6 +218,11 @@ fn matrix_values_keep_ledger_and_matrix_store_on_the_persistent_volume() {
         config["matrix"]["store_path"].as_str(),
         Some("/var/lib/kubechat/matrix-store")
     );
+    assert_eq!(config["matrix"]["prefix"].as_str(), Some("!kubechat"));
+    assert_eq!(
+        config["matrix"]["store_passphrase"]["file"].as_str(),
+        Some("/etc/kubechat/secrets/matrix-store-passphrase")
+    );
     let staging = &config["clusters"][1];
     assert_eq!(staging["name"].as_str(), Some("staging-us"));
     let kubeconfig = staging["kubeconfig"].as_str().expect("kubeconfig path");
@@ -347,6 +280,19 @@ fn slack_http_mode_mounts_the_signing_secret_instead_of_the_app_token() {
     assert_eq!(config["slack"]["allow_email_mapping"].as_bool(), Some(true));
     assert!(config["slack"].get("app_token").is_none());
     assert!(r.notes.contains("/slack/interactivity"), "{}", r.notes);
+}
+
+#[test]
+fn without_a_chat_platform_the_network_policy_opens_nothing_public() {
+    let path = Path::new(env!("CARGO_MANIFEST_DIR"))
+        .join("tests/fixtures/helm/networkpolicy-console-values.yaml");
+    let r = render(&[&path]).expect("renders");
+    checks::objects_round_trip(&r);
+    let np = r.one("NetworkPolicy");
+    let egress = np["spec"]["egress"].as_array().expect("egress");
+    assert_eq!(egress.len(), 2, "DNS and the API server only: {egress:?}");
+    assert!(!np.to_string().contains("0.0.0.0/0"), "{np}");
+    assert_eq!(egress_ports(np), [53, 53, 443, 6443]);
 }
 
 fn rejected(fixture: &str) -> String {

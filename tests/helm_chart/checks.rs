@@ -10,6 +10,7 @@ use k8s_openapi::api::core::v1::{
 use k8s_openapi::api::networking::v1::NetworkPolicy;
 use k8s_openapi::api::policy::v1::PodDisruptionBudget;
 use k8s_openapi::api::rbac::v1::{ClusterRole, ClusterRoleBinding};
+use kubechat::executor::{EXTRA_APPROVERS, EXTRA_PLAN_ID};
 use serde::de::DeserializeOwned;
 use serde::{Deserialize, Serialize};
 use serde_json::Value;
@@ -142,13 +143,13 @@ pub fn cluster_role_is_least_privilege(r: &Rendered) {
                     subset(&rule["resources"], &["users", "groups"]) && verbs == ["impersonate"]
                 }
                 ["authentication.k8s.io"] => {
-                    subset(
-                        &rule["resources"],
-                        &[
-                            "userextras/kubechat.io/plan-id",
-                            "userextras/kubechat.io/approvers",
-                        ],
-                    ) && verbs == ["impersonate"]
+                    // Exactly the Impersonate-Extra keys the executor sends.
+                    let mut want =
+                        [EXTRA_PLAN_ID, EXTRA_APPROVERS].map(|k| format!("userextras/{k}"));
+                    want.sort_unstable();
+                    let mut got = strings(&rule["resources"]);
+                    got.sort_unstable();
+                    got == want && verbs == ["impersonate"]
                 }
                 ["authorization.k8s.io"] => {
                     subset(
@@ -270,17 +271,19 @@ pub fn projected_secret_files(pod: &PodSpec) -> Vec<(String, String, String)> {
 
 fn is_sensitive(key: &str) -> bool {
     let k = key.to_ascii_lowercase();
-    [
-        "token",
-        "secret",
-        "password",
-        "api_key",
-        "apikey",
-        "_key",
-        "ledger_url",
-    ]
-    .iter()
-    .any(|s| k.contains(s))
+    // A public key is published on purpose (auditors verify checkpoints with it).
+    !k.starts_with("public")
+        && [
+            "token",
+            "secret",
+            "password",
+            "api_key",
+            "apikey",
+            "_key",
+            "ledger_url",
+        ]
+        .iter()
+        .any(|s| k.contains(s))
 }
 
 /// Secrets appear only as references: env from secretKeyRef, config keys as `{ file = … }`

@@ -21,10 +21,15 @@ url = {{ include "kubechat.tomlString" (printf "sqlite://%s/%s" (trimSuffix "/" 
 # url: from the KUBECHAT_LEDGER_URL environment variable (Secret {{ $v.ledger.postgres.existingSecret }}, key {{ $v.ledger.postgres.urlKey }}).
 {{- end }}
 {{- if $v.ledger.checkpoint.enabled }}
+
 # (needs ledger checkpoints, kubechat issue 4)
-checkpoint_key = {{ include "kubechat.secretFile" (dict "root" . "file" "ledger-checkpoint-key") }}
-checkpoint_every_entries = {{ int $v.ledger.checkpoint.everyEntries }}
-checkpoint_every_seconds = {{ int $v.ledger.checkpoint.everySeconds }}
+[ledger.checkpoint]
+signing_key = {{ include "kubechat.secretFile" (dict "root" . "file" "ledger-checkpoint-key") }}
+{{- with $v.ledger.checkpoint.publicKey }}
+public_key = {{ include "kubechat.tomlString" . }}
+{{- end }}
+every_entries = {{ int $v.ledger.checkpoint.everyEntries }}
+every_seconds = {{ int $v.ledger.checkpoint.everySeconds }}
 {{- end }}
 
 [defaults]
@@ -92,6 +97,9 @@ app_token = {{ include "kubechat.secretFile" (dict "root" . "file" "slack-app-to
 signing_secret = {{ include "kubechat.secretFile" (dict "root" . "file" "slack-signing-secret") }}
 {{- end }}
 allow_email_mapping = {{ $v.slack.allowEmailMapping }}
+{{- with $v.slack.apiUrl }}
+api_url = {{ include "kubechat.tomlString" . }}
+{{- end }}
 {{- end }}
 {{- if $v.matrix.enabled }}
 
@@ -105,7 +113,10 @@ password = {{ include "kubechat.secretFile" (dict "root" . "file" "matrix-passwo
 access_token = {{ include "kubechat.secretFile" (dict "root" . "file" "matrix-access-token") }}
 {{- end }}
 store_path = {{ include "kubechat.tomlString" (printf "%s/%s" (trimSuffix "/" $v.persistence.mountPath) $v.matrix.storeDir) }}
-command_prefix = {{ include "kubechat.tomlString" $v.matrix.commandPrefix }}
+{{- if $v.matrix.storePassphraseKey }}
+store_passphrase = {{ include "kubechat.secretFile" (dict "root" . "file" "matrix-store-passphrase") }}
+{{- end }}
+prefix = {{ include "kubechat.tomlString" $v.matrix.prefix }}
 allowed_inviters = {{ include "kubechat.tomlStrings" $v.matrix.allowedInviters }}
 allowed_servers = {{ include "kubechat.tomlStrings" $v.matrix.allowedServers }}
 {{- end }}
@@ -113,6 +124,9 @@ allowed_servers = {{ include "kubechat.tomlStrings" $v.matrix.allowedServers }}
 
 # (needs the LLM planner, kubechat issue 8)
 [[llm.providers]]
+{{- with $p.name }}
+name = {{ include "kubechat.tomlString" . }}
+{{- end }}
 kind = {{ include "kubechat.tomlString" $p.kind }}
 url = {{ include "kubechat.tomlString" $p.url }}
 model = {{ include "kubechat.tomlString" $p.model }}

@@ -92,6 +92,9 @@ points at the files) and the projected volume (which creates them) can never dis
 {{- else }}
 {{- $m = append $m (dict "name" $s "key" $v.matrix.accessTokenKey "file" "matrix-access-token") }}
 {{- end }}
+{{- if $v.matrix.storePassphraseKey }}
+{{- $m = append $m (dict "name" $s "key" $v.matrix.storePassphraseKey "file" "matrix-store-passphrase") }}
+{{- end }}
 {{- end }}
 {{- range $i, $p := $v.llm.providers }}
 {{- if and $p.apiKeySecret $p.apiKeySecret.name }}
