@@ -539,3 +539,52 @@ async fn a_target_that_moved_after_approval_is_not_touched_and_no_intent_is_writ
         ]
     );
 }
+
+#[tokio::test]
+async fn delete_cascade_orphan_keeps_the_pods_and_says_so() {
+    let h = harness().await;
+    allow_all_reviews(&h.server).await;
+    as_alice()
+        .and(method("GET"))
+        .and(path(DEPLOY))
+        .respond_with(ResponseTemplate::new(200).set_body_json(deployment("pay:1", "1", "100")))
+        .mount(&h.server)
+        .await;
+    as_alice()
+        .and(method("DELETE"))
+        .and(path(DEPLOY))
+        .respond_with(ResponseTemplate::new(200).set_body_json(deployment("pay:1", "1", "100")))
+        .mount(&h.server)
+        .await;
+    let preview = h
+        .app
+        .handle_message(&says(
+            "alice",
+            "kubectl delete deployment payment-api --cascade=orphan",
+        ))
+        .await;
+    assert_eq!(preview.status, Status::Preview, "{}", preview.reply);
+    assert_eq!(
+        preview.kubectl,
+        vec!["kubectl delete deployment payment-api -n prod --cascade=orphan"]
+    );
+    let card = preview.card.clone().expect("card");
+    assert!(
+        card.checks
+            .iter()
+            .any(|c| c.contains("kept, without an owner")),
+        "{:?}",
+        card.checks
+    );
+    let deletes = received(&h.server, "DELETE", DEPLOY).await;
+    assert_eq!(body(&deletes[0])["propagationPolicy"], "Orphan");
+    let bad = h
+        .app
+        .handle_message(&says(
+            "alice",
+            "kubectl delete deployment payment-api --cascade=sideways",
+        ))
+        .await;
+    assert_eq!(bad.status, Status::Clarify, "{}", bad.reply);
+    assert!(bad.reply.contains("--cascade"), "{}", bad.reply);
+}
