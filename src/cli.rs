@@ -303,6 +303,8 @@ fn print_reply(reply: &Reply, output: OutputArg) -> i32 {
                 kubectl: &'a [String],
                 reply: &'a str,
                 ledger: &'a [i64],
+                #[serde(skip_serializing_if = "std::ops::Not::not")]
+                undoable: bool,
             }
             let shown = Shown {
                 status: reply.status,
@@ -310,12 +312,18 @@ fn print_reply(reply: &Reply, output: OutputArg) -> i32 {
                 kubectl: &reply.kubectl,
                 reply: &reply.reply,
                 ledger: &reply.ledger,
+                undoable: reply.undoable,
             };
             match serde_json::to_string_pretty(&shown) {
                 Ok(json) => println!("{json}"),
                 Err(e) => eprintln!("kubechat: cannot render JSON: {e}"),
             }
         }
+        OutputArg::Text if code == 0 && reply.undoable => println!(
+            "{}\n(undo with `kubechat undo {} --as YOU`)",
+            reply.reply,
+            reply.plan_id.as_deref().unwrap_or_default()
+        ),
         OutputArg::Text if code == 0 => println!("{}", reply.reply),
         OutputArg::Text => eprintln!("{}", reply.reply),
     }

@@ -217,6 +217,7 @@ fn undo_apply(captured: &[Captured]) -> Result<Vec<Action>, NotUndoable> {
             resource: c.resource.clone(),
             name: c.name.clone(),
             namespace: c.namespace.clone(),
+            cascade: Default::default(),
         })
         .collect())
 }

@@ -110,6 +110,7 @@ fn record(req: Requirement, destructive: bool) -> PreviewRecord {
             resource: "deployments".into(),
             name: "api".into(),
             namespace: Some("prod".into()),
+            cascade: Default::default(),
         }
     } else {
         Action::Cordon { node: "n1".into() }

@@ -154,9 +154,13 @@ pub fn render(action: &Action) -> String {
             resource,
             name,
             namespace,
+            cascade,
         } => {
             line.words(["delete", singular(resource), name]);
             line.namespace(namespace.as_deref());
+            if !cascade.is_background() {
+                line.word(&format!("--cascade={}", cascade.as_str()));
+            }
         }
         Cordon { node } => line.words(["cordon", node]),
         Uncordon { node } => line.words(["uncordon", node]),

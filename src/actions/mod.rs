@@ -134,6 +134,35 @@ pub enum PatchType {
     Json,
 }
 
+/// What a delete does with the objects the deleted one owns (`kubectl delete --cascade`).
+#[derive(Clone, Copy, Debug, Default, PartialEq, Eq, Hash, Serialize, Deserialize)]
+#[serde(rename_all = "lowercase")]
+pub enum Cascade {
+    /// They are deleted by the garbage collector afterwards (kubectl's default).
+    #[default]
+    Background,
+    /// They are deleted first; the object goes once they are gone.
+    Foreground,
+    /// They are kept, without an owner.
+    Orphan,
+}
+
+impl Cascade {
+    /// The default (not written into plans, so older plans hash the same).
+    pub fn is_background(&self) -> bool {
+        *self == Cascade::Background
+    }
+
+    /// kubectl's `--cascade` value.
+    pub fn as_str(self) -> &'static str {
+        match self {
+            Cascade::Background => "background",
+            Cascade::Foreground => "foreground",
+            Cascade::Orphan => "orphan",
+        }
+    }
+}
+
 /// Label or annotation changes: keys to set and keys to remove (`key-`).
 #[derive(Clone, Debug, Default, PartialEq, Eq, Hash, Serialize, Deserialize)]
 pub struct MetaChanges {
@@ -226,11 +255,14 @@ pub enum Action {
         container: Option<String>,
         image: String,
     },
-    /// `kubectl delete`.
+    /// `kubectl delete [--cascade]`.
     Delete {
         resource: String,
         name: String,
         namespace: Option<String>,
+        /// The propagation policy sent with the delete.
+        #[serde(default, skip_serializing_if = "Cascade::is_background")]
+        cascade: Cascade,
     },
     /// `kubectl cordon`.
     Cordon { node: String },
@@ -547,7 +579,18 @@ impl Action {
                 resource,
                 name,
                 namespace,
-            } => format!("delete {resource} {name}{}", ns(namespace)),
+                cascade,
+            } => match cascade {
+                Cascade::Background => format!("delete {resource} {name}{}", ns(namespace)),
+                Cascade::Foreground => format!(
+                    "delete {resource} {name}{}, and what it owns first",
+                    ns(namespace)
+                ),
+                Cascade::Orphan => format!(
+                    "delete {resource} {name}{}, keeping what it owns",
+                    ns(namespace)
+                ),
+            },
             Cordon { node } => format!("cordon node {node}"),
             Uncordon { node } => format!("uncordon node {node}"),
             Drain { node, .. } => format!("drain node {node}"),

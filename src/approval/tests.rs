@@ -31,6 +31,7 @@ fn record(destructive: bool, req: Requirement) -> PreviewRecord {
             resource: "deployments".into(),
             name: "api".into(),
             namespace: Some("prod".into()),
+            cascade: Default::default(),
         }
     } else {
         Action::Cordon { node: "n1".into() }

@@ -42,3 +42,25 @@ pub async fn run(config: Config, args: UndoArgs) -> anyhow::Result<i32> {
     let reply = app.undo(&request).await;
     Ok(print_reply(&reply, args.output))
 }
+
+#[cfg(test)]
+mod tests {
+    use clap::Parser;
+
+    use crate::cli::{Cli, Command};
+
+    #[test]
+    fn undo_takes_a_plan_id_and_who_asks() {
+        let cli = Cli::try_parse_from(["kubechat", "undo", "kc-1a2b3c4d5e", "--as", "alice"])
+            .expect("parses");
+        let Command::Undo(args) = cli.command else {
+            panic!("undo: {:?}", cli.command)
+        };
+        assert_eq!(args.plan_id, "kc-1a2b3c4d5e");
+        assert_eq!(args.user, "alice");
+        assert!(
+            Cli::try_parse_from(["kubechat", "undo", "kc-1"]).is_err(),
+            "--as is required"
+        );
+    }
+}

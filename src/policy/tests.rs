@@ -52,6 +52,7 @@ fn delete(ns: &str, name: &str) -> Action {
         resource: "deployments".into(),
         name: name.into(),
         namespace: Some(ns.into()),
+        cascade: Default::default(),
     }
 }
 

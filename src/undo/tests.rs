@@ -160,12 +160,14 @@ fn an_apply_that_created_objects_is_undone_by_deleting_them() {
             Action::Delete {
                 resource: "services".into(),
                 name: "web".into(),
-                namespace: Some("shop".into())
+                namespace: Some("shop".into()),
+                cascade: Default::default(),
             },
             Action::Delete {
                 resource: "configmaps".into(),
                 name: "settings".into(),
-                namespace: Some("shop".into())
+                namespace: Some("shop".into()),
+                cascade: Default::default(),
             },
         ]
     );
@@ -185,6 +187,7 @@ fn a_delete_is_undone_by_recreating_without_server_fields() {
         resource: "services".into(),
         name: "web".into(),
         namespace: Some("shop".into()),
+        cascade: Default::default(),
     };
     let svc = captured(
         "Service",
@@ -233,6 +236,7 @@ fn what_cannot_be_undone_says_why() {
         resource: "pods".into(),
         name: "api-1".into(),
         namespace: Some("shop".into()),
+        cascade: Default::default(),
     };
     let err = inverse(&delete_pod, &[owned]).expect_err("owned");
     assert!(err.0.contains("owned by replicaset api-5d"), "{err}");
@@ -246,6 +250,7 @@ fn what_cannot_be_undone_says_why() {
         resource: "secrets".into(),
         name: "db".into(),
         namespace: Some("shop".into()),
+        cascade: Default::default(),
     };
     assert!(
         inverse(&delete_secret, &[secret])
@@ -265,6 +270,7 @@ fn what_cannot_be_undone_says_why() {
         resource: "deployments".into(),
         name: "api".into(),
         namespace: Some("shop".into()),
+        cascade: Default::default(),
     };
     assert!(
         inverse(&delete_deploy, &[redacted])

@@ -10,6 +10,7 @@
 mod apply;
 mod change;
 mod drain;
+mod evictions;
 mod job;
 mod review;
 mod rollback;

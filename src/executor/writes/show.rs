@@ -38,11 +38,20 @@ pub fn blast_radius(action: &Action, live: &Value) -> Vec<String> {
             target.kind,
             target.name
         )],
-        Action::Delete { resource, name, .. } => {
+        Action::Delete {
+            resource,
+            name,
+            cascade,
+            ..
+        } => {
             let owner = live["metadata"]["ownerReferences"][0]["kind"].as_str();
             let mut out = vec![format!("blast radius: deletes {resource} {name}")];
-            if let Some(r) = replicas {
-                out.push(format!("its {r} pod(s) will be deleted with it"));
+            match (replicas, cascade) {
+                (Some(r), crate::actions::Cascade::Orphan) => out.push(format!(
+                    "its {r} pod(s) are kept, without an owner (--cascade=orphan)"
+                )),
+                (Some(r), _) => out.push(format!("its {r} pod(s) will be deleted with it")),
+                (None, _) => {}
             }
             if let Some(owner) = owner {
                 out.push(format!(

@@ -12,7 +12,7 @@ use super::change::{Change, change_for};
 use super::review::{self, Need};
 use super::show::{blast_radius, diff};
 use super::{Captured, FIELD_MANAGER, WritePreview, to_value};
-use crate::actions::Action;
+use crate::actions::{Action, Cascade};
 use crate::executor::resolve::{KindCache, Resolved};
 use crate::executor::{ExecError, Target};
 
@@ -152,12 +152,21 @@ async fn call_for(
     Call::new(client, kinds, &resource, &name, action.namespace(), verb).await
 }
 
-/// Deletes cascade in the background, like kubectl's default `--cascade=background`: owned
-/// objects (a Deployment's ReplicaSets and pods) go too, without blocking the call.
-fn delete_params(dry_run: bool, version: Option<&str>) -> DeleteParams {
+/// The delete's options: its propagation policy always explicit (kubectl's default
+/// `--cascade=background` when the action names none: owned objects such as a Deployment's
+/// ReplicaSets and pods go too, without blocking the call), and the precondition.
+fn delete_params(action: &Action, dry_run: bool, version: Option<&str>) -> DeleteParams {
+    let cascade = match action {
+        Action::Delete { cascade, .. } => *cascade,
+        _ => Cascade::Background,
+    };
     DeleteParams {
         dry_run,
-        propagation_policy: Some(PropagationPolicy::Background),
+        propagation_policy: Some(match cascade {
+            Cascade::Background => PropagationPolicy::Background,
+            Cascade::Foreground => PropagationPolicy::Foreground,
+            Cascade::Orphan => PropagationPolicy::Orphan,
+        }),
         preconditions: version.map(|v| Preconditions {
             resource_version: Some(v.to_string()),
             uid: None,
@@ -196,7 +205,7 @@ pub async fn preview(
         }
         Change::Delete => {
             call.api
-                .delete(&call.name, &delete_params(true, None))
+                .delete(&call.name, &delete_params(action, true, None))
                 .await
                 .map_err(|e| ExecError::from_kube(e, &call.target))?;
             let check = "server-side dry run: the delete would be accepted";
@@ -255,7 +264,7 @@ pub async fn execute(
         }
         Change::Delete => {
             call.api
-                .delete(&call.name, &delete_params(false, precondition))
+                .delete(&call.name, &delete_params(action, false, precondition))
                 .await
                 .map_err(|e| call.changed(e))?;
         }

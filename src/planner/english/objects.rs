@@ -45,6 +45,7 @@ pub(super) fn delete(toks: &[Tok<'_>], wh: Where, ctx: &PlanContext<'_>) -> Outc
             resource: last.resource.clone(),
             name: last.name.clone(),
             namespace: wh.object_namespace(ctx, target::namespaced(&last.resource))?,
+            cascade: Default::default(),
         };
         return Ok(wh.finish(ctx, vec![action]));
     }
@@ -72,6 +73,7 @@ pub(super) fn delete(toks: &[Tok<'_>], wh: Where, ctx: &PlanContext<'_>) -> Outc
             resource: kind.resource.to_string(),
             name: n.text.to_string(),
             namespace: namespace.clone(),
+            cascade: Default::default(),
         })
         .collect();
     Ok(wh.finish(ctx, actions))

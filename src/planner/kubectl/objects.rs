@@ -1,7 +1,7 @@
 //! kubectl verbs that change named objects: delete, cordon/uncordon/drain, label/annotate,
 //! patch, create job --from=cronjob/….
 
-use crate::actions::{Action, MetaChanges, PatchType};
+use crate::actions::{Action, Cascade, MetaChanges, PatchType};
 use crate::planner::reply::{self, Topic};
 use crate::planner::target;
 use crate::planner::{PlanContext, Planned, words};
@@ -13,6 +13,7 @@ const DELETE: &[Spec] = &[
     flag(&["--all"], "bulk", false),
     flag(&["-l", "--selector"], "bulk", true),
     flag(&["--field-selector"], "bulk", true),
+    flag(&["--cascade"], "cascade", true),
 ];
 
 /// `kubectl delete KIND NAME…` or `delete KIND/NAME…`.
@@ -22,6 +23,12 @@ pub(super) fn delete(args: &[String], ctx: &PlanContext<'_>) -> Outcome {
         return Ok(refuse_bulk());
     }
     let wh = where_from(&a, ctx)?;
+    let cascade = match a.get("cascade") {
+        None | Some("background" | "true") => Cascade::Background,
+        Some("foreground") => Cascade::Foreground,
+        Some("orphan" | "false") => Cascade::Orphan,
+        Some(other) => return Err(bad_value("--cascade", other)),
+    };
     let (t, used) = targets(&a.pos, true)?;
     no_more(&a.pos[used..], "delete")?;
     let mut actions = Vec::new();
@@ -36,6 +43,7 @@ pub(super) fn delete(args: &[String], ctx: &PlanContext<'_>) -> Outcome {
             namespace: wh.object_namespace(ctx, kind.namespaced)?,
             resource: kind.resource.into_owned(),
             name,
+            cascade,
         });
     }
     if actions.is_empty() {
