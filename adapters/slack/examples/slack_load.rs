@@ -4,7 +4,8 @@
 //! fires RATE signed `url_verification` requests per second (default 500) for SECONDS (default
 //! 10) at URL/slack/events of a `kubechat serve` running in http mode with that signing
 //! secret, then prints p50 / p99 / max latency and the count of non-200 answers. Each request
-//! has its own challenge, so none is a replay.
+//! has its own challenge, so none is a replay. URL `self` serves the adapter's own routes on
+//! 127.0.0.1 in this process instead (the same handlers, without the rest of kubechat).
 
 use std::time::{Duration, Instant};
 
@@ -22,6 +23,11 @@ async fn main() -> Result<(), Box<dyn std::error::Error>> {
     };
     let rate: u64 = args.get(2).map(|s| s.parse()).transpose()?.unwrap_or(500);
     let seconds: u64 = args.get(3).map(|s| s.parse()).transpose()?.unwrap_or(10);
+    let base = if base == "self" {
+        serve_self(secret).await?
+    } else {
+        base.clone()
+    };
     let url = format!("{}/slack/events", base.trim_end_matches('/'));
     let client = Client::builder(TokioExecutor::new()).build_http::<Body>();
     let verifier = std::sync::Arc::new(Verifier::new(secret));
@@ -66,4 +72,30 @@ async fn main() -> Result<(), Box<dyn std::error::Error>> {
         at(1.0).as_secs_f64() * 1e3,
     );
     Ok(())
+}
+
+/// Serves the Slack routes on an ephemeral local port; returns the base URL.
+async fn serve_self(secret: &str) -> Result<String, Box<dyn std::error::Error>> {
+    let (tx, mut rx) = tokio::sync::mpsc::channel(1024);
+    tokio::spawn(async move { while rx.recv().await.is_some() {} });
+    let (adapter, core) = kubechat_chat::link(kubechat_chat::Platform::Slack, tx);
+    let settings = kubechat_slack::Settings {
+        mode: kubechat_slack::Mode::Http,
+        bot_token: "xoxb-load".into(),
+        app_token: None,
+        signing_secret: Some(secret.to_string()),
+        allow_email_mapping: false,
+        api_url: Some("http://127.0.0.1:9/api".into()),
+    };
+    let slack = kubechat_slack::Slack::new(settings, adapter)?;
+    let router = slack
+        .router(std::sync::Arc::new(|_| {}))
+        .ok_or("http mode has routes")?;
+    let listener = tokio::net::TcpListener::bind("127.0.0.1:0").await?;
+    let addr = listener.local_addr()?;
+    tokio::spawn(async move {
+        let _core = core;
+        let _ = axum::serve(listener, router).await;
+    });
+    Ok(format!("http://{addr}"))
 }
