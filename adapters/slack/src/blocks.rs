@@ -122,11 +122,11 @@ pub fn preview(card: &PreviewCard) -> Message {
 
 /// The preview after it settled: same facts, no buttons, who decided and how it ended on top.
 pub fn resolved(card: &PreviewCard, outcome: Outcome, text: &str) -> Message {
-    let first = text.lines().next().unwrap_or_default();
+    // The whole outcome text (who decided, when, what happened), not just its first line.
     let mut blocks = vec![section(format!(
         "{} · {}",
         outcome_badge(outcome),
-        fit(&escape(first), SECTION_CHARS - 64, 1).text
+        fit(&escape(text.trim_end()), SECTION_CHARS - 64, 8).text
     ))];
     blocks.extend(preview_body(card));
     Message {

@@ -13,7 +13,7 @@ use slack_morphism::prelude::*;
 
 use crate::api::{Connector, WebApi};
 use crate::dispatch::Dispatcher;
-use crate::inbound::{self, Incoming};
+use crate::inbound::{self, Incoming, ParseError};
 
 /// Seconds before the first reconnect; slack-morphism grows it on repeated failures.
 const INITIAL_BACKOFF_SECONDS: u64 = 2;
@@ -45,6 +45,21 @@ pub async fn listen(
     Ok(())
 }
 
+/// A typed Events API callback back to Slack's JSON, then through the shared parser.
+pub fn push_to_incoming(event: &SlackPushEventCallback) -> Result<Incoming, ParseError> {
+    let mut value = serde_json::to_value(event).map_err(ParseError::Event)?;
+    if let Value::Object(map) = &mut value {
+        map.insert("type".into(), "event_callback".into());
+    }
+    inbound::event_from_value(value)
+}
+
+/// A typed interaction back to Slack's JSON, then through the shared parser.
+pub fn interaction_to_incoming(event: &SlackInteractionEvent) -> Result<Incoming, ParseError> {
+    let value = serde_json::to_value(event).map_err(|e| ParseError::Interaction(e.to_string()))?;
+    inbound::interaction_from_value(&value)
+}
+
 async fn dispatcher(state: &SlackClientEventsUserState) -> Option<Arc<Dispatcher>> {
     state
         .read()
@@ -71,11 +86,7 @@ async fn on_push(
     _client: Arc<SlackClient<Connector>>,
     state: SlackClientEventsUserState,
 ) -> UserCallbackResult<()> {
-    let mut value = serde_json::to_value(&event)?;
-    if let Value::Object(map) = &mut value {
-        map.insert("type".into(), "event_callback".into());
-    }
-    let incoming = inbound::event_from_value(value)?;
+    let incoming = push_to_incoming(&event)?;
     if let Some(d) = dispatcher(&state).await {
         enqueue(d, incoming);
     }
@@ -105,8 +116,7 @@ async fn on_interaction(
     _client: Arc<SlackClient<Connector>>,
     state: SlackClientEventsUserState,
 ) -> UserCallbackResult<()> {
-    let value = serde_json::to_value(&event)?;
-    let incoming = inbound::interaction_from_value(&value)?;
+    let incoming = interaction_to_incoming(&event)?;
     if let Some(d) = dispatcher(&state).await {
         enqueue(d, incoming);
     }
