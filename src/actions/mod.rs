@@ -599,7 +599,13 @@ pub fn manifest_documents(manifest: &str) -> usize {
 #[serde(tag = "planner", rename_all = "snake_case")]
 pub enum PlanSource {
     Rules,
-    Llm { provider: String, model: String },
+    Llm {
+        provider: String,
+        model: String,
+        /// How long the model took to answer (the ledger records it with the plan).
+        #[serde(default)]
+        latency_ms: u64,
+    },
 }
 
 /// What a request turned into: typed actions against one cluster.
