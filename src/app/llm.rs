@@ -16,9 +16,6 @@ use crate::planner::Planned;
 /// Kinds whose names are listed for the model (the usual targets), in this order.
 const GROUNDING_KINDS: [&str; 3] = ["deployments", "statefulsets", "pods"];
 
-/// The rule planner's "not understood" replies start with this (see planner::reply).
-const NOT_UNDERSTOOD: &str = "I couldn't plan that";
-
 impl App {
     /// Plans with the model when the rules could not; `None` keeps the rules' answer.
     pub(super) async fn llm_route(
@@ -30,10 +27,8 @@ impl App {
         rules: &Planned,
     ) -> Option<Planned> {
         let chain = self.inner.llm.as_ref()?;
-        // Deliberate refusals (exec, port-forward…) and clarifying questions stand.
-        match rules {
-            Planned::NotUnderstood(t) if t.starts_with(NOT_UNDERSTOOD) => {}
-            _ => return None,
+        if !crate::planner::wants_model(rules) {
+            return None;
         }
         let (cluster, namespace) = self.context(thread);
         let g = self.grounding(person, &cluster, &namespace).await;
