@@ -364,6 +364,7 @@ impl Config {
             identities: &'a [IdentityConfig],
             channels: &'a [ChannelConfig],
             policy: &'a PolicyConfig,
+            llm: &'a LlmConfig,
         }
         #[derive(Serialize)]
         struct LedgerShown {
@@ -379,6 +380,7 @@ impl Config {
             identities: &self.identities,
             channels: &self.channels,
             policy: &self.policy,
+            llm: &self.llm,
         };
         toml::to_string_pretty(&shown).unwrap_or_else(|e| format!("# cannot render config: {e}"))
     }

@@ -268,3 +268,14 @@ fn a_remote_provider_must_be_allowed_explicitly() {
     let bad = "[[llm.providers]]\nkind = \"ollama\"\nurl = \"ftp://127.0.0.1\"\nmodel = \"m\"";
     assert!(Config::parse(bad).is_err());
 }
+
+#[test]
+fn check_config_shows_providers_but_never_their_keys() {
+    let cfg = Config::parse(
+        "[[llm.providers]]\nkind = \"anthropic\"\nurl = \"https://api.anthropic.com\"\nmodel = \"claude-sonnet-4-5\"\napi_key = \"sk-ant-verysecretvalue123456\"\nallow_remote = true",
+    )
+    .expect("config");
+    let shown = cfg.redacted();
+    assert!(shown.contains("claude-sonnet-4-5"), "{shown}");
+    assert!(!shown.contains("verysecretvalue"), "{shown}");
+}

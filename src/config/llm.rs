@@ -12,7 +12,7 @@ use serde::{Deserialize, Serialize};
 use super::Secret;
 
 /// The LLM planner's settings.
-#[derive(Debug, Deserialize)]
+#[derive(Debug, Deserialize, Serialize)]
 #[serde(deny_unknown_fields)]
 pub struct LlmConfig {
     /// Providers, tried in order: the next one is asked when one times out, fails or answers
@@ -77,7 +77,7 @@ impl ProviderKind {
 }
 
 /// One provider.
-#[derive(Debug, Deserialize)]
+#[derive(Debug, Deserialize, Serialize)]
 #[serde(deny_unknown_fields)]
 pub struct ProviderConfig {
     pub kind: ProviderKind,
