@@ -277,3 +277,41 @@ async fn injected_instructions_in_logs_lead_at_most_to_a_preview_nothing_runs() 
     assert!(fence.contains("UNTRUSTED_DATA>>>"));
     assert!(!user.contains("s3cr3tvalue"), "{user}");
 }
+
+#[tokio::test]
+async fn explain_this_describes_the_pending_plan_in_plain_words() {
+    let h = harness(OLLAMA).await;
+    mount_scale_preview(&h.kube).await;
+    let words = "This raises payment-api in prod from 3 to 5 pods; nothing else changes.";
+    Mock::given(path("/api/chat"))
+        .respond_with(
+            ResponseTemplate::new(200).set_body_json(ollama_answer(&json!({"explanation": words}))),
+        )
+        .expect(1)
+        .mount(&h.llm)
+        .await;
+    let preview = h.app.handle_message(&says("scale payment-api to 5")).await;
+    assert_eq!(preview.status, Status::Preview, "{}", preview.reply);
+
+    let reply = h.app.handle_message(&says("explain this")).await;
+    assert_eq!(reply.status, Status::Answered, "{}", reply.reply);
+    assert_eq!(reply.plan_id, preview.plan_id);
+    assert!(reply.reply.starts_with(words), "{}", reply.reply);
+    assert!(
+        reply
+            .reply
+            .contains("will scale deployment payment-api in prod to 5 replicas"),
+        "{}",
+        reply.reply
+    );
+    let body = &model_requests(&h.llm).await[0].1;
+    assert_eq!(
+        body["format"],
+        kubechat::llm::schema::schema_of::<kubechat::llm::schema::ExplanationDto>()
+    );
+    let sent = body["messages"][1]["content"].as_str().unwrap_or_default();
+    assert!(
+        sent.contains("kubectl scale deployment/payment-api -n prod --replicas=5"),
+        "{sent}"
+    );
+}

@@ -196,3 +196,27 @@ impl App {
         }
     }
 }
+
+impl App {
+    /// The model's plain-words explanation of a pending plan, if a model is configured and
+    /// answers.
+    pub(super) async fn llm_explain(&self, plan: &Plan) -> Option<String> {
+        let chain = self.inner.llm.as_ref()?;
+        let prompt = llm::prompt::explain_prompt(&plan.describe(), &plan.kubectl());
+        match chain
+            .complete(&prompt, llm::schema::parse::<llm::schema::ExplanationDto>)
+            .await
+        {
+            Ok((dto, done)) => Some(format!(
+                "{} (explained by {} / {})",
+                dto.explanation.trim(),
+                done.provider,
+                done.model
+            )),
+            Err(e) => {
+                tracing::warn!(error = %e, "LLM explanation failed; plain description only");
+                None
+            }
+        }
+    }
+}
