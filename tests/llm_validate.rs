@@ -101,7 +101,7 @@ fn every_mistake_is_named_for_the_retry() {
             "top measures pods or nodes",
         ),
     ] {
-        let errors = actions(&[d.clone()], &g()).expect_err("invalid");
+        let errors = actions(std::slice::from_ref(&d), &g()).expect_err("invalid");
         assert!(errors.iter().any(|e| e.contains(want)), "{d:?}: {errors:?}");
     }
     assert!(actions(&[], &g()).is_err(), "a plan needs actions");

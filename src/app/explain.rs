@@ -155,6 +155,7 @@ impl App {
             );
         };
         let plan = &s.record.plan;
+        #[cfg_attr(not(feature = "llm"), allow(unused_mut))]
         let mut text = format!(
             "Plan {} will {} on cluster {} ({} risk).\nIt runs as {} once it has {} approval(s), and expires at {}.\nkubectl equivalent:\n{}",
             s.plan_id,

@@ -3,7 +3,6 @@
 use std::time::Instant;
 
 use super::{Case, Report, Row, score};
-use crate::actions::{Plan, PlanSource};
 use crate::planner::{self, PlanContext, Planned};
 
 /// Which planner to evaluate.
@@ -90,6 +89,7 @@ async fn plan_one(text: &str, mode: Mode, model: Model<'_>, ctx: &EvalContext) -
 
 #[cfg(feature = "llm")]
 async fn with_model(text: &str, chain: &crate::llm::Chain, ctx: &EvalContext) -> Planned {
+    use crate::actions::{Plan, PlanSource};
     use crate::llm::{LlmPlanned, validate::Grounding};
     let g = Grounding {
         cluster: ctx.cluster.clone(),
