@@ -1,6 +1,7 @@
 //! `kubechat eval` over the shipped dataset: the rule planner alone, and rules + LLM against a
 //! fake Ollama replaying evals/llm-recorded.jsonl (see evals/make_fake_answers.py for what
 //! those answers are and are not). Prints both reports (`cargo test --test llm_eval -- --nocapture`).
+#![cfg(feature = "llm")]
 
 use std::collections::HashMap;
 use std::path::Path;

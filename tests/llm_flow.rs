@@ -1,6 +1,7 @@
 //! The LLM's plans take the rule plan's path: validation with one retry that feeds the errors
 //! back, then policy → preview → approval, the ledger naming provider, model and latency;
 //! redaction of everything sent; and prompt injection in logs changing nothing by itself.
+#![cfg(feature = "llm")]
 
 #[path = "llm/common.rs"]
 mod common;

@@ -1,5 +1,6 @@
 //! Each provider's real wire format against a fake server (request bodies asserted, including
 //! the schema sent), fallback on timeout / 5xx / garbage, and the air-gapped config check.
+#![cfg(feature = "llm")]
 
 #[path = "llm/common.rs"]
 mod common;

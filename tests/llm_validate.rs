@@ -1,4 +1,5 @@
 //! Validation of model plans: what a model can get wrong, and the sentence it gets back.
+#![cfg(feature = "llm")]
 
 use kubechat::actions::{Action, Scope, Workload, WorkloadKind};
 use kubechat::llm::schema::{ActionDto, Verb};
