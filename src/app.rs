@@ -29,6 +29,8 @@ mod execute;
 mod explain;
 mod gate;
 mod labels;
+#[cfg(feature = "llm")]
+mod llm;
 mod outbound;
 mod policy;
 mod recover;
@@ -135,6 +137,9 @@ struct Inner {
     policy: policy::PolicyState,
     /// Namespace labels read for policy, per requester, for a few seconds.
     labels: labels::LabelCache,
+    /// The LLM provider chain (`[llm]`), `None` without providers: rules only.
+    #[cfg(feature = "llm")]
+    llm: Option<crate::llm::Chain>,
 }
 
 /// Steps of a request, collected as they are recorded.
@@ -152,6 +157,8 @@ impl App {
         metrics: Metrics,
     ) -> App {
         let identities = Identities::new(&config.identities);
+        #[cfg(feature = "llm")]
+        let llm = crate::llm::Chain::from_config(&config.llm);
         App {
             inner: Arc::new(Inner {
                 config,
@@ -164,6 +171,8 @@ impl App {
                 deciding: Mutex::default(),
                 policy: policy::PolicyState::default(),
                 labels: labels::LabelCache::default(),
+                #[cfg(feature = "llm")]
+                llm,
             }),
         }
     }
@@ -279,6 +288,28 @@ impl App {
             last_target,
         };
         crate::planner::plan(text, &ctx)
+    }
+
+    /// Routing: the rules first; the LLM (when configured) only for what the rules could not
+    /// plan. Without a provider the rule planner's "I couldn't plan that, try …" stands.
+    async fn plan_routed(
+        &self,
+        thread: &ThreadRef,
+        person: &crate::identity::Person,
+        text: &str,
+        last_target: Option<&ObjectRef>,
+    ) -> crate::planner::Planned {
+        let planned = self.plan_in(thread, text, last_target);
+        #[cfg(feature = "llm")]
+        if let Some(p) = self
+            .llm_route(thread, person, text, last_target, &planned)
+            .await
+        {
+            return p;
+        }
+        #[cfg(not(feature = "llm"))]
+        let _ = person;
+        planned
     }
 
     fn last_target(&self, thread: &ThreadRef) -> Option<ObjectRef> {

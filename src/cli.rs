@@ -1,6 +1,7 @@
 //! The command line: `serve`, `chat`, `ask`, `approve`, `abort`, `check-config`, `audit`,
 //! `migrate`, `policy`, `undo`. Every command that acts goes through the same [`App`] as chat does.
 
+mod eval;
 mod policy;
 mod undo;
 
@@ -73,6 +74,8 @@ pub enum Command {
         #[command(subcommand)]
         command: AuditCommand,
     },
+    /// Measure the planner: accuracy per category and latency over a dataset (docs/llm.md).
+    Eval(eval::EvalArgs),
     /// Check, explain and test the policy (`[policy] file`, or the built-in defaults).
     Policy {
         #[command(subcommand)]
@@ -206,6 +209,7 @@ pub async fn run(cli: Cli) -> anyhow::Result<i32> {
         }
         Command::Audit { command } => audit(config, command).await,
         Command::Policy { command } => policy::run(&config, command),
+        Command::Eval(args) => eval::run(&config, args).await,
         Command::Serve => crate::serve::serve(build(config).await?).await.map(|()| 0),
         Command::Chat { user } => crate::serve::chat(build(config).await?, user)
             .await

@@ -373,6 +373,7 @@ impl Config {
             policy: &'a PolicyConfig,
             #[serde(skip_serializing_if = "Option::is_none")]
             slack: Option<&'a SlackConfig>,
+            llm: &'a LlmConfig,
         }
         #[derive(Serialize)]
         struct LedgerShown {
@@ -389,6 +390,7 @@ impl Config {
             channels: &self.channels,
             policy: &self.policy,
             slack: self.slack.as_ref(),
+            llm: &self.llm,
         };
         toml::to_string_pretty(&shown).unwrap_or_else(|e| format!("# cannot render config: {e}"))
     }

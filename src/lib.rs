@@ -13,6 +13,7 @@
 //! - `llm` (feature `llm`, on by default): the LLM planner — providers, schema, validation.
 //! - [`redact`], [`suggest`], [`clock`]: small pure helpers.
 //! - [`config`]: the TOML configuration.
+//! - [`eval`]: `kubechat eval`, planner accuracy and latency over a dataset.
 
 pub mod actions;
 pub mod app;
@@ -20,6 +21,7 @@ pub mod approval;
 pub mod cli;
 pub mod clock;
 pub mod config;
+pub mod eval;
 pub mod executor;
 pub mod identity;
 pub mod kinds;

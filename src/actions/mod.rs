@@ -645,6 +645,9 @@ pub enum PlanSource {
     Llm {
         provider: String,
         model: String,
+        /// How long the model took to answer (the ledger records it with the plan).
+        #[serde(default)]
+        latency_ms: u64,
     },
     /// The inverse of an executed plan (`undo PLAN_ID`), built from its captured prior state.
     Undo {

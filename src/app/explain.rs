@@ -23,12 +23,21 @@ pub enum Question {
     WhoMayApprove(Option<String>),
     /// Explain how policy decides this request.
     Explain(String),
+    /// Explain in plain words what the pending plan (this thread's newest, or the one named)
+    /// will do.
+    ExplainPlan(Option<String>),
 }
 
 static WHO: LazyLock<Regex> = LazyLock::new(|| {
     // Constant pattern: cannot fail (exercised by the tests below).
     #[allow(clippy::unwrap_used)]
     Regex::new(r"(?i)^\s*(?:who\s+(?:can|may|could|should)\s+approve|who\s+approves|why\s+does\s+(?:this|it)\s+need\s+approval)\b\s*(?:this|it)?\s*(kc-[0-9a-f]+)?\s*\??\s*$").unwrap()
+});
+
+static EXPLAIN_PLAN: LazyLock<Regex> = LazyLock::new(|| {
+    // Constant pattern: cannot fail (exercised by the tests below).
+    #[allow(clippy::unwrap_used)]
+    Regex::new(r"(?i)^\s*(?:explain|what\s+(?:will|would|does)\s+(?:this|it|the\s+plan)\s+do)\s*(?:this|it|the\s+plan|this\s+plan|plan)?\s*(kc-[0-9a-f]+)?\s*(?:\bdo\b)?\s*\??\s*$").unwrap()
 });
 
 static EXPLAIN: LazyLock<Regex> = LazyLock::new(|| {
@@ -41,6 +50,11 @@ static EXPLAIN: LazyLock<Regex> = LazyLock::new(|| {
 pub fn question(text: &str) -> Option<Question> {
     if let Some(c) = WHO.captures(text) {
         return Some(Question::WhoMayApprove(
+            c.get(1).map(|m| m.as_str().to_string()),
+        ));
+    }
+    if let Some(c) = EXPLAIN_PLAN.captures(text) {
+        return Some(Question::ExplainPlan(
             c.get(1).map(|m| m.as_str().to_string()),
         ));
     }
@@ -65,6 +79,7 @@ impl App {
         let reply = match q {
             Question::WhoMayApprove(id) => self.who_may_approve(msg, id).await,
             Question::Explain(text) => self.explain(msg, person, &text).await,
+            Question::ExplainPlan(id) => self.explain_plan(msg, id).await,
         };
         let _ = self
             .record(
@@ -120,6 +135,41 @@ impl App {
         }
         if let Some(why) = &req.break_glass {
             text.push_str(&format!("\nBreak-glass: {why}"));
+        }
+        let mut r = Reply::new(Status::Answered, text);
+        r.plan_id = Some(s.plan_id.clone());
+        r
+    }
+
+    /// What a pending plan will do, in plain words: the actions, risk, kubectl lines and what
+    /// it still needs; with a model configured, its plain-language explanation first.
+    async fn explain_plan(&self, msg: &Inbound, id: Option<String>) -> Reply {
+        let state = match id {
+            Some(id) => self.plan_state(&id).await,
+            None => self.newest_open_in_thread(msg).await,
+        };
+        let Some(s) = state else {
+            return Reply::new(
+                Status::Answered,
+                "There is no pending preview in this thread to explain. Name one: `explain kc-…`.",
+            );
+        };
+        let plan = &s.record.plan;
+        #[cfg_attr(not(feature = "llm"), allow(unused_mut))]
+        let mut text = format!(
+            "Plan {} will {} on cluster {} ({} risk).\nIt runs as {} once it has {} approval(s), and expires at {}.\nkubectl equivalent:\n{}",
+            s.plan_id,
+            plan.describe(),
+            plan.cluster,
+            plan.risk(),
+            s.record.requester.subject.user,
+            s.record.requirement.approvals,
+            s.record.expires_at,
+            plan.kubectl().join("\n")
+        );
+        #[cfg(feature = "llm")]
+        if let Some(words) = self.llm_explain(plan).await {
+            text = format!("{words}\n\n{text}");
         }
         let mut r = Reply::new(Status::Answered, text);
         r.plan_id = Some(s.plan_id.clone());
@@ -228,6 +278,12 @@ mod tests {
             (
                 "explain the policy: scale web to 3?",
                 Some(Question::Explain("scale web to 3".into())),
+            ),
+            ("explain this", Some(Question::ExplainPlan(None))),
+            ("what will this do?", Some(Question::ExplainPlan(None))),
+            (
+                "explain kc-1a2b3c4d5e",
+                Some(Question::ExplainPlan(Some("kc-1a2b3c4d5e".into()))),
             ),
             ("scale web to 3", None),
             (

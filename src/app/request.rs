@@ -79,7 +79,10 @@ impl App {
             }
         };
         let last = self.last_target(&msg.thread);
-        let plan = match self.plan_in(&msg.thread, &text, last.as_ref()) {
+        let plan = match self
+            .plan_routed(&msg.thread, &person, &text, last.as_ref())
+            .await
+        {
             Planned::Plan(plan) => plan,
             Planned::Clarify(text) | Planned::NotUnderstood(text) | Planned::Help(text) => {
                 let _ = self
@@ -178,6 +181,15 @@ impl App {
                     return with_plan(r);
                 }
                 let mut reply = self.answer(person, &plan_id, &plan, trail).await;
+                // With a model configured, a diagnosis is explained and its suggested next
+                // step previewed as a plan of its own (a new plan id, policy and approval).
+                #[cfg(feature = "llm")]
+                if let Some(r) = self
+                    .llm_followup(msg, person, &plan, &reply, logged, trail)
+                    .await
+                {
+                    return r;
+                }
                 if !gate.highlights.is_empty() {
                     reply.reply = format!("{}\n{}", gate.highlights.join("\n"), reply.reply);
                 }

@@ -12,7 +12,7 @@ use serde::{Deserialize, Serialize};
 use super::Secret;
 
 /// The LLM planner's settings.
-#[derive(Debug, Default, Deserialize)]
+#[derive(Debug, Deserialize, Serialize)]
 #[serde(deny_unknown_fields)]
 pub struct LlmConfig {
     /// Providers, tried in order: the next one is asked when one times out, fails or answers
@@ -28,6 +28,17 @@ pub struct LlmConfig {
     /// At most this many object names are sent to the model as grounding.
     #[serde(default = "default_max_names")]
     pub max_object_names: usize,
+}
+
+impl Default for LlmConfig {
+    fn default() -> Self {
+        LlmConfig {
+            providers: Vec::new(),
+            breaker_failures: default_breaker_failures(),
+            breaker_cooldown_seconds: default_breaker_cooldown(),
+            max_object_names: default_max_names(),
+        }
+    }
 }
 
 fn default_breaker_failures() -> u32 {
@@ -66,7 +77,7 @@ impl ProviderKind {
 }
 
 /// One provider.
-#[derive(Debug, Deserialize)]
+#[derive(Debug, Deserialize, Serialize)]
 #[serde(deny_unknown_fields)]
 pub struct ProviderConfig {
     pub kind: ProviderKind,

@@ -49,3 +49,9 @@ pub fn plan(text: &str, ctx: &PlanContext<'_>) -> Planned {
     }
     english::plan(text, ctx)
 }
+
+/// Routing: true when the rules could not plan `planned` and a model may try. Deliberate
+/// refusals (exec, port-forward…), clarifying questions and help stand as the rules said.
+pub fn wants_model(planned: &Planned) -> bool {
+    matches!(planned, Planned::NotUnderstood(t) if t.starts_with(reply::NOT_UNDERSTOOD))
+}

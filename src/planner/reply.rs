@@ -58,10 +58,13 @@ fn examples(topic: Topic) -> &'static [&'static str] {
     }
 }
 
+/// How every "not understood" reply starts (routing to a model keys on it).
+pub(super) const NOT_UNDERSTOOD: &str = "I couldn't plan that: ";
+
 /// "I couldn't plan that: <problem>." plus a few requests that work.
 pub(super) fn not_understood(problem: &str, topic: Topic) -> Planned {
     let mut out = String::with_capacity(256);
-    out.push_str("I couldn't plan that: ");
+    out.push_str(NOT_UNDERSTOOD);
     out.push_str(problem);
     out.push_str(".\nTry for example:");
     for e in examples(topic) {
