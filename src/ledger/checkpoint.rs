@@ -26,8 +26,8 @@ const DOMAIN: &[u8] = b"kubechat/ledger/checkpoint/v1\n";
 /// A checkpoint key that is not 64 hex digits (32 bytes).
 #[derive(Debug, Clone, PartialEq, Eq, thiserror::Error)]
 #[error(
-    "the ledger checkpoint {which} key must be 64 hex digits (32 bytes); generate a signing key \
-     with `openssl rand -hex 32`"
+    "the ledger checkpoint {which} key is not a valid Ed25519 key of 64 hex digits (32 bytes); \
+     generate a signing key with `openssl rand -hex 32`"
 )]
 pub struct BadKey {
     /// `signing` or `public`.

@@ -18,6 +18,7 @@ pub mod checkpoint;
 mod export;
 mod filter;
 mod postgres;
+mod retention;
 mod sqlite;
 mod store;
 mod writer;
@@ -27,6 +28,7 @@ use serde::{Deserialize, Serialize};
 
 pub use export::{ExportFormat, ParseExportFormatError};
 pub use filter::Filter;
+pub use retention::{Archived, verify_export};
 pub use store::{CheckpointPolicy, Ledger, LedgerOptions};
 
 /// What an entry records.

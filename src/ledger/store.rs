@@ -158,9 +158,21 @@ impl Ledger {
         self.verify_with(Walker::new()).await
     }
 
-    /// Re-walks the whole chain with a prepared walker (checkpoint key, archive anchor).
+    /// Re-walks the whole chain with a prepared walker (checkpoint key, a checkpoint kept
+    /// outside). After an archive, the walk starts at the anchor the newest `archived` entry
+    /// recorded (see `retention.rs`).
     pub async fn verify_with(&self, walker: Walker) -> Result<VerifyReport, LedgerError> {
+        let walker = super::retention::start(&self.backend, walker).await?;
         on_backend!(&self.backend, verify(walker))
+    }
+
+    pub(super) fn backend(&self) -> &Backend {
+        &self.backend
+    }
+
+    /// Whether this handle has a checkpoint signing key.
+    pub fn can_sign(&self) -> bool {
+        self.signer.is_some()
     }
 
     /// Streams the entries that `filter` selects, ascending `seq`, to `out` in `format`;
