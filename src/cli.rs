@@ -1,11 +1,11 @@
 //! The command line: `serve`, `chat`, `ask`, `approve`, `abort`, `check-config`, `audit`,
 //! `migrate`, `policy`, `undo`. Every command that acts goes through the same [`App`] as chat does.
 
+mod audit;
 mod eval;
 mod policy;
 mod undo;
 
-use std::io::Write;
 use std::path::PathBuf;
 
 use anyhow::Context;
@@ -16,7 +16,7 @@ use crate::app::{App, Reply, Status};
 use crate::clock::Clock;
 use crate::config::Config;
 use crate::executor::{ClusterConn, Executor};
-use crate::ledger::{ExportFormat, Ledger};
+use crate::ledger::Ledger;
 use crate::telemetry::Metrics;
 
 /// kubechat: chat-ops for Kubernetes, with previews, approvals and an audit ledger.
@@ -96,16 +96,7 @@ pub struct DecideArgs {
     pub output: OutputArg,
 }
 
-#[derive(Debug, Subcommand)]
-pub enum AuditCommand {
-    /// Re-walk the hash chain and report the first bad entry.
-    Verify,
-    /// Stream every entry to stdout.
-    Export {
-        #[arg(long, default_value = "jsonl")]
-        format: String,
-    },
-}
+pub use audit::AuditCommand;
 
 #[derive(Clone, Copy, Debug, ValueEnum)]
 pub enum PlatformArg {
@@ -171,7 +162,8 @@ pub async fn connect(config: &Config) -> Executor {
 pub async fn build(config: Config) -> anyhow::Result<App> {
     use secrecy::ExposeSecret;
     let url = config.ledger.url.expose_secret().to_string();
-    let ledger = Ledger::open(&url).await.with_context(|| {
+    let options = config.ledger.checkpoint.options();
+    let ledger = Ledger::open_with(&url, options).await.with_context(|| {
         format!(
             "cannot open the audit ledger at {}",
             crate::config::redact_url(&url)
@@ -203,11 +195,14 @@ pub async fn run(cli: Cli) -> anyhow::Result<i32> {
         }
         Command::Migrate => {
             use secrecy::ExposeSecret;
-            Ledger::open(config.ledger.url.expose_secret()).await?;
-            println!("ledger migrations are up to date");
+            let ledger = Ledger::open(config.ledger.url.expose_secret()).await?;
+            println!(
+                "ledger migrations are up to date ({})",
+                ledger.backend_name()
+            );
             Ok(0)
         }
-        Command::Audit { command } => audit(config, command).await,
+        Command::Audit { command } => audit::run(config, command).await,
         Command::Policy { command } => policy::run(&config, command),
         Command::Eval(args) => eval::run(&config, args).await,
         Command::Serve => crate::serve::serve(build(config).await?).await.map(|()| 0),
@@ -332,40 +327,4 @@ fn print_reply(reply: &Reply, output: OutputArg) -> i32 {
         OutputArg::Text => eprintln!("{}", reply.reply),
     }
     code
-}
-
-async fn audit(config: Config, command: AuditCommand) -> anyhow::Result<i32> {
-    use secrecy::ExposeSecret;
-    let ledger = Ledger::open(config.ledger.url.expose_secret()).await?;
-    match command {
-        AuditCommand::Verify => {
-            let report = ledger.verify().await?;
-            match report.first_break {
-                None => {
-                    println!(
-                        "ledger OK: {} entries, head {}",
-                        report.entries, report.head_hash
-                    );
-                    Ok(0)
-                }
-                Some(b) => {
-                    println!(
-                        "ledger BROKEN at entry {}: {} ({} entries read)",
-                        b.seq, b.reason, report.entries
-                    );
-                    Ok(2)
-                }
-            }
-        }
-        AuditCommand::Export { format } => {
-            let format: ExportFormat = format.parse().map_err(|e| anyhow::anyhow!("{e}"))?;
-            let mut out = std::io::BufWriter::new(std::io::stdout());
-            let n = ledger
-                .export(format, &crate::ledger::Filter::default(), &mut out)
-                .await?;
-            out.flush()?;
-            eprintln!("exported {n} entries");
-            Ok(0)
-        }
-    }
 }

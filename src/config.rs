@@ -6,6 +6,7 @@
 //! secrets, keys) is a [`Secret`]: `{ env = "NAME" }`, `{ file = "/path" }` or inline. Environment variables override file values
 //! where noted (`KUBECHAT_LEDGER_URL`).
 
+mod checkpoint;
 mod llm;
 mod secret;
 mod slack;
@@ -16,6 +17,7 @@ use kubechat_chat::Platform;
 use secrecy::{ExposeSecret, SecretString};
 use serde::{Deserialize, Serialize};
 
+pub use checkpoint::CheckpointConfig;
 pub use llm::{LlmConfig, ProviderConfig, ProviderKind, is_local_host};
 pub use secret::{Secret, SecretSource};
 pub use slack::{SlackConfig, SlackMode};
@@ -94,12 +96,16 @@ pub struct LedgerConfig {
     /// `sqlite://PATH` (default `sqlite://kubechat.db`) or `postgres://…`.
     #[serde(default = "default_ledger_url")]
     pub url: SecretString,
+    /// Signed checkpoints (`[ledger.checkpoint]`).
+    #[serde(default)]
+    pub checkpoint: CheckpointConfig,
 }
 
 impl Default for LedgerConfig {
     fn default() -> Self {
         LedgerConfig {
             url: default_ledger_url(),
+            checkpoint: CheckpointConfig::default(),
         }
     }
 }
@@ -316,6 +322,7 @@ impl Config {
             slack.validate()?;
         }
         self.llm.validate().map_err(ConfigError::Invalid)?;
+        self.ledger.checkpoint.validate()?;
         if self.defaults.preview_ttl_minutes == 0 {
             return Err(ConfigError::Invalid(
                 "defaults.preview_ttl_minutes must be at least 1".into(),
@@ -365,7 +372,7 @@ impl Config {
         #[derive(Serialize)]
         struct Shown<'a> {
             server: &'a ServerConfig,
-            ledger: LedgerShown,
+            ledger: LedgerShown<'a>,
             defaults: &'a Defaults,
             clusters: &'a [ClusterConfig],
             identities: &'a [IdentityConfig],
@@ -376,13 +383,15 @@ impl Config {
             llm: &'a LlmConfig,
         }
         #[derive(Serialize)]
-        struct LedgerShown {
+        struct LedgerShown<'a> {
             url: String,
+            checkpoint: &'a CheckpointConfig,
         }
         let shown = Shown {
             server: &self.server,
             ledger: LedgerShown {
                 url: redact_url(self.ledger.url.expose_secret()),
+                checkpoint: &self.ledger.checkpoint,
             },
             defaults: &self.defaults,
             clusters: &self.clusters,

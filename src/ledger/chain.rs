@@ -18,7 +18,8 @@ use serde::Serialize;
 use serde_json::Value;
 use sha2::{Digest, Sha256};
 
-use super::{ChainBreak, Entry, NewEntry, VerifyReport};
+use super::checkpoint::{self, Verifier};
+use super::{ChainBreak, Entry, EntryKind, NewEntry, VerifyReport};
 
 /// The previous hash of entry 1.
 pub const GENESIS_HASH: &str = "0000000000000000000000000000000000000000000000000000000000000000";
@@ -214,6 +215,11 @@ pub struct Link<'a> {
 /// Walks entries in storage order and remembers the first break. Feed it with
 /// [`push`](Walker::push) (stored text) or [`push_entry`](Walker::push_entry), then
 /// [`finish`](Walker::finish). Constant memory.
+///
+/// Checkpoint entries are checked for what they commit to (the entry before them) and, with
+/// [`with_verifier`](Walker::with_verifier), for their signature. With
+/// [`expecting`](Walker::expecting), a checkpoint kept outside the database must still be
+/// part of the chain: this is what reveals the newest entries cut off.
 #[derive(Debug)]
 pub struct Walker {
     entries: u64,
@@ -223,6 +229,11 @@ pub struct Walker {
     head_hash: String,
     first_break: Option<ChainBreak>,
     scratch: Vec<u8>,
+    verifier: Option<Verifier>,
+    checkpoints: u64,
+    last_checkpoint: Option<i64>,
+    /// A checkpoint held outside: (tree size, head hash).
+    anchor: Option<(i64, String)>,
 }
 
 impl Default for Walker {
@@ -242,7 +253,33 @@ impl Walker {
             head_hash: GENESIS_HASH.to_owned(),
             first_break: None,
             scratch: Vec::with_capacity(512),
+            verifier: None,
+            checkpoints: 0,
+            last_checkpoint: None,
+            anchor: None,
         }
+    }
+
+    /// Also checks every checkpoint's signature with `verifier`.
+    pub fn with_verifier(mut self, verifier: Verifier) -> Self {
+        self.verifier = Some(verifier);
+        self
+    }
+
+    /// Requires entry `tree_size` to exist with hash `head_hash` (a checkpoint kept outside).
+    pub fn expecting(mut self, tree_size: i64, head_hash: &str) -> Self {
+        self.anchor = Some((tree_size, head_hash.to_owned()));
+        self
+    }
+
+    /// Starts after entry `seq` with hash `hash` instead of at genesis: for a ledger whose
+    /// oldest entries were archived (the anchor comes from the chained `archived` entry) or
+    /// an archive file that continues an earlier one.
+    pub fn resume_after(mut self, seq: i64, hash: &str) -> Result<Self, MalformedHash> {
+        self.prev_raw = decode_hash(hash).ok_or_else(|| MalformedHash(hash.into()))?;
+        self.last_seq = seq;
+        self.prev_hex = hash.to_owned();
+        Ok(self)
     }
 
     /// Checks the next stored entry. After the first break, entries are only counted.
@@ -262,9 +299,43 @@ impl Walker {
             self.first_break = Some(ChainBreak { seq, reason });
             return;
         }
+        if let Some(reason) = self.check_extras(&link) {
+            self.first_break = Some(ChainBreak {
+                seq: link.seq,
+                reason,
+            });
+            return;
+        }
         self.last_seq = link.seq;
         self.prev_hex.clear();
         self.prev_hex.push_str(link.hash);
+    }
+
+    /// Checkpoints and the outside anchor, for an entry whose hash is right.
+    fn check_extras(&mut self, link: &Link<'_>) -> Option<String> {
+        if let Some((size, hash)) = &self.anchor
+            && link.seq == *size
+            && link.hash != hash
+        {
+            return Some(format!(
+                "entry {size} is not the one the checkpoint kept outside signed (its hash differs): \
+                 the history up to it was rewritten"
+            ));
+        }
+        if link.body.kind != EntryKind::Checkpoint.as_str() {
+            return None;
+        }
+        let seq = link.seq;
+        let checked = checkpoint::check_link(self.verifier.as_ref(), link)
+            .map_err(|why| format!("entry {seq} is a bad checkpoint: {why}"));
+        match checked {
+            Ok(tree_size) => {
+                self.checkpoints += 1;
+                self.last_checkpoint = Some(tree_size);
+                None
+            }
+            Err(reason) => Some(reason),
+        }
     }
 
     fn check_link(&mut self, link: &Link<'_>) -> Option<String> {
@@ -348,11 +419,28 @@ impl Walker {
     }
 
     /// The report: how many entries were seen, the last one's hash, and the first break.
-    pub fn finish(self) -> VerifyReport {
+    pub fn finish(mut self) -> VerifyReport {
+        if let Some((size, _)) = &self.anchor
+            && self.first_break.is_none()
+            && self.last_seq < *size
+        {
+            let last = self.last_seq;
+            self.first_break = Some(ChainBreak {
+                seq: last + 1,
+                reason: format!(
+                    "the ledger ends at entry {last}, but a checkpoint kept outside covers {size} \
+                     entries: entries {} to {size} were removed (truncated)",
+                    last + 1
+                ),
+            });
+        }
         VerifyReport {
             entries: self.entries,
             head_hash: self.head_hash,
             first_break: self.first_break,
+            checkpoints: self.checkpoints,
+            last_checkpoint: self.last_checkpoint,
+            signatures_checked: self.verifier.is_some(),
         }
     }
 }
@@ -384,5 +472,7 @@ pub fn check(entries: impl IntoIterator<Item = Entry>) -> VerifyReport {
     walker.finish()
 }
 
+#[cfg(test)]
+mod checkpoint_props;
 #[cfg(test)]
 mod tests;

@@ -24,12 +24,15 @@ pub struct Filter {
     pub cluster: Option<String>,
     pub namespace: Option<String>,
     pub kind: Option<EntryKind>,
+    /// Entries up to and including this sequence number (archiving).
+    pub through_seq: Option<i64>,
 }
 
 /// The `WHERE … ORDER BY seq` of a filtered scan; bind with [`Filter::binds`].
 pub(super) const WHERE: &str = "WHERE ($1 IS NULL OR time >= $1) AND ($2 IS NULL OR time < $2) \
      AND ($3 IS NULL OR actor = $3) AND ($4 IS NULL OR cluster = $4) \
-     AND ($5 IS NULL OR namespace = $5) AND ($6 IS NULL OR kind = $6) ORDER BY seq";
+     AND ($5 IS NULL OR namespace = $5) AND ($6 IS NULL OR kind = $6) \
+     AND ($7 IS NULL OR seq <= $7) ORDER BY seq";
 
 /// The coarse `since` and `until` bounds bound to `$1` and `$2`.
 pub(super) type TimeBinds = [Option<String>; 2];
@@ -61,6 +64,7 @@ impl Filter {
                 .as_ref()
                 .is_none_or(|n| Some(n) == e.namespace.as_ref())
             && self.kind.is_none_or(|k| k == e.kind)
+            && self.through_seq.is_none_or(|s| e.seq <= s)
     }
 }
 

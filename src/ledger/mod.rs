@@ -14,18 +14,22 @@
 //! restart loses nothing and another process (`kubechat approve`) sees the same state.
 
 pub mod chain;
+pub mod checkpoint;
 mod export;
 mod filter;
 mod postgres;
+mod retention;
 mod sqlite;
 mod store;
+mod writer;
 
 use jiff::Timestamp;
 use serde::{Deserialize, Serialize};
 
 pub use export::{ExportFormat, ParseExportFormatError};
 pub use filter::Filter;
-pub use store::Ledger;
+pub use retention::{Archived, verify_export};
+pub use store::{CheckpointPolicy, Ledger, LedgerOptions};
 
 /// What an entry records.
 #[derive(Clone, Copy, Debug, PartialEq, Eq, Hash, Serialize, Deserialize)]
@@ -61,6 +65,10 @@ pub enum EntryKind {
     Interrupted,
     /// A newer plan in the same thread for the same target replaced this pending one.
     Superseded,
+    /// A signed checkpoint of the chain so far (see [`checkpoint`]).
+    Checkpoint,
+    /// The oldest entries were archived to a file and removed (see `kubechat audit archive`).
+    Archived,
 }
 
 impl EntryKind {
@@ -82,6 +90,8 @@ impl EntryKind {
             EntryKind::Failed => "failed",
             EntryKind::Interrupted => "interrupted",
             EntryKind::Superseded => "superseded",
+            EntryKind::Checkpoint => "checkpoint",
+            EntryKind::Archived => "archived",
         }
     }
 
@@ -105,7 +115,7 @@ impl EntryKind {
     }
 }
 
-const ALL_KINDS: [EntryKind; 15] = [
+const ALL_KINDS: [EntryKind; 17] = [
     EntryKind::Message,
     EntryKind::Planned,
     EntryKind::Answered,
@@ -121,6 +131,8 @@ const ALL_KINDS: [EntryKind; 15] = [
     EntryKind::Failed,
     EntryKind::Interrupted,
     EntryKind::Superseded,
+    EntryKind::Checkpoint,
+    EntryKind::Archived,
 ];
 
 /// An entry to append. The ledger assigns `seq`, `prev_hash` and `hash`.
@@ -172,6 +184,13 @@ pub struct VerifyReport {
     pub head_hash: String,
     /// The first inconsistency, if any.
     pub first_break: Option<ChainBreak>,
+    /// Checkpoint entries found valid (before the first break).
+    pub checkpoints: u64,
+    /// Tree size of the newest valid checkpoint: entries after it are covered by the hash
+    /// chain only.
+    pub last_checkpoint: Option<i64>,
+    /// Whether checkpoint signatures were checked (a public key was given).
+    pub signatures_checked: bool,
 }
 
 /// Ledger failures. Callers refuse writes on any of these (fail closed).
@@ -195,6 +214,11 @@ pub enum LedgerError {
     /// An entry the ledger refuses before any write (the same on every backend).
     #[error("the ledger cannot store this entry: its {field} contains a NUL character")]
     Unstorable { field: &'static str },
+    #[error(
+        "no checkpoint signing key is configured: set [ledger.checkpoint] signing_key \
+         (see config.example.toml)"
+    )]
+    NoSigningKey,
     #[error("the ledger writer has stopped")]
     WriterGone,
     /// The transaction holding this entry failed and was rolled back; every append of the

@@ -25,11 +25,18 @@ use super::filter::{self, Filter};
 use super::{ALL_KINDS, Entry, EntryKind, LedgerError, NewEntry, decode_parts};
 
 /// The migrations under `migrations/postgres`, embedded (see `sqlite.rs` for why by hand).
-const MIGRATIONS: &[(i64, &str, &str)] = &[(
-    1,
-    "ledger",
-    include_str!("../../migrations/postgres/0001_ledger.sql"),
-)];
+const MIGRATIONS: &[(i64, &str, &str)] = &[
+    (
+        1,
+        "ledger",
+        include_str!("../../migrations/postgres/0001_ledger.sql"),
+    ),
+    (
+        2,
+        "archive",
+        include_str!("../../migrations/postgres/0002_archive.sql"),
+    ),
+];
 
 /// Serializes appends across every connection and replica. The key is per schema, so ledgers
 /// in different schemas of one database (tests, several installations) do not wait on
@@ -196,6 +203,7 @@ pub(super) async fn export(
         .bind(filter.cluster.as_deref())
         .bind(filter.namespace.as_deref())
         .bind(filter.kind.map(EntryKind::as_str))
+        .bind(filter.through_seq)
         .fetch(pool);
     let mut written = 0;
     while let Some(row) = next_row!(rows) {

@@ -36,11 +36,18 @@ const BUSY_TIMEOUT: Duration = Duration::from_secs(5);
 /// `migrate!` macro needs sqlx's `macros` feature, which this build does not enable; a test
 /// checks that every file in the folder is listed. Versions, descriptions and checksums are
 /// the ones `migrate!` would compute, so switching to it later is seamless.
-const MIGRATIONS: &[(i64, &str, &str)] = &[(
-    1,
-    "ledger",
-    include_str!("../../migrations/sqlite/0001_ledger.sql"),
-)];
+const MIGRATIONS: &[(i64, &str, &str)] = &[
+    (
+        1,
+        "ledger",
+        include_str!("../../migrations/sqlite/0001_ledger.sql"),
+    ),
+    (
+        2,
+        "archive",
+        include_str!("../../migrations/sqlite/0002_archive.sql"),
+    ),
+];
 
 /// A migrator over embedded `(version, description, sql)` migrations (both backends).
 pub(super) fn migrator(migrations: &[(i64, &str, &'static str)]) -> Migrator {
@@ -247,6 +254,7 @@ pub(super) async fn export(
         .bind(filter.cluster.as_deref())
         .bind(filter.namespace.as_deref())
         .bind(filter.kind.map(EntryKind::as_str))
+        .bind(filter.through_seq)
         .fetch(pool);
     let mut written = 0;
     while let Some(row) = next_row!(rows) {

@@ -12,15 +12,16 @@
 //!   was attempted, and callers treat a missing answer as a failure.
 
 use std::io::Write;
-use std::sync::Arc;
 
 use sqlx::postgres::PgPool;
 use sqlx::sqlite::SqlitePool;
 use tokio::sync::{mpsc, oneshot};
 
 use super::chain::{self, Sealed, Walker};
+use super::checkpoint::Signer;
 use super::export::ExportFormat;
 use super::filter::Filter;
+use super::writer;
 use super::{Entry, EntryKind, LedgerError, NewEntry, VerifyReport, postgres, sqlite};
 
 /// What the writer may add after a batch, inside the same transaction: given the new head
@@ -33,7 +34,23 @@ pub const MAX_BATCH: usize = 512;
 /// Appends that may wait for the writer before `append` itself waits (backpressure).
 const QUEUE: usize = 4 * MAX_BATCH;
 
-type Reply = oneshot::Sender<Result<Entry, LedgerError>>;
+pub(super) type Reply = oneshot::Sender<Result<Entry, LedgerError>>;
+
+/// How the ledger is opened, beyond its URL.
+#[derive(Clone, Debug, Default)]
+pub struct LedgerOptions {
+    /// Signed checkpoints; `None` writes none.
+    pub checkpoints: Option<CheckpointPolicy>,
+}
+
+/// When the writer appends a signed checkpoint: after `every_entries` entries, or `every`
+/// after the first entry not yet covered, whichever comes first.
+#[derive(Clone, Debug)]
+pub struct CheckpointPolicy {
+    pub signer: Signer,
+    pub every_entries: u64,
+    pub every: std::time::Duration,
+}
 
 /// Handle to the ledger: cheap to clone, shared by every task of the process. The writer
 /// task stops once the last handle is dropped and the queue is drained.
@@ -43,12 +60,14 @@ pub struct Ledger {
     backend: Backend,
     /// Written by `append`; read only by the writer task.
     writer: mpsc::Sender<(NewEntry, Reply)>,
+    /// Signs `checkpoint_now`; the writer task holds its own copy.
+    signer: Option<Signer>,
 }
 
 /// The database behind a ledger: each method below has one match arm per backend, calling
 /// into `sqlite.rs` or its twin `postgres.rs`.
 #[derive(Clone, Debug)]
-enum Backend {
+pub(super) enum Backend {
     Sqlite(SqlitePool),
     Postgres(PgPool),
 }
@@ -69,6 +88,11 @@ impl Ledger {
     /// WAL mode; 5 s busy timeout), and `postgres://…` / `postgresql://…` (the database must
     /// exist; tables are created in the first schema of the connection's `search_path`).
     pub async fn open(url: &str) -> Result<Ledger, LedgerError> {
+        Ledger::open_with(url, LedgerOptions::default()).await
+    }
+
+    /// Opens the ledger at `url` (see [`open`](Ledger::open)) with checkpoints.
+    pub async fn open_with(url: &str, options: LedgerOptions) -> Result<Ledger, LedgerError> {
         let shown = redact_url(url);
         let backend = if url.starts_with("sqlite:") {
             Backend::Sqlite(sqlite::open(url, &shown).await?)
@@ -78,8 +102,23 @@ impl Ledger {
             return Err(LedgerError::UnsupportedUrl(shown));
         };
         let (writer, queue) = mpsc::channel(QUEUE);
-        tokio::spawn(run_writer(backend.clone(), queue));
-        Ok(Ledger { backend, writer })
+        let signer = options.checkpoints.as_ref().map(|p| p.signer.clone());
+        tokio::spawn(writer::run(backend.clone(), queue, options.checkpoints));
+        Ok(Ledger {
+            backend,
+            writer,
+            signer,
+        })
+    }
+
+    /// Appends a signed checkpoint of the chain as it is now and returns it (for
+    /// `kubechat audit checkpoint` and archiving). Needs a signing key.
+    pub async fn checkpoint_now(&self) -> Result<Entry, LedgerError> {
+        let signer = self.signer.as_ref().ok_or(LedgerError::NoSigningKey)?;
+        let now = jiff::Timestamp::now();
+        let mut extra = |seq, hash: &str| signer.entry(seq, hash, now);
+        let stored = self.backend.append_batch(Vec::new(), &mut extra).await?;
+        stored.into_iter().next().ok_or(LedgerError::NoSigningKey)
     }
 
     /// Appends one entry and returns it as stored (with `seq`, `prev_hash` and `hash`).
@@ -119,9 +158,21 @@ impl Ledger {
         self.verify_with(Walker::new()).await
     }
 
-    /// Re-walks the whole chain with a prepared walker (checkpoint key, archive anchor).
+    /// Re-walks the whole chain with a prepared walker (checkpoint key, a checkpoint kept
+    /// outside). After an archive, the walk starts at the anchor the newest `archived` entry
+    /// recorded (see `retention.rs`).
     pub async fn verify_with(&self, walker: Walker) -> Result<VerifyReport, LedgerError> {
+        let walker = super::retention::start(&self.backend, walker).await?;
         on_backend!(&self.backend, verify(walker))
+    }
+
+    pub(super) fn backend(&self) -> &Backend {
+        &self.backend
+    }
+
+    /// Whether this handle has a checkpoint signing key.
+    pub fn can_sign(&self) -> bool {
+        self.signer.is_some()
     }
 
     /// Streams the entries that `filter` selects, ascending `seq`, to `out` in `format`;
@@ -151,7 +202,7 @@ impl Ledger {
 }
 
 impl Backend {
-    async fn append_batch(
+    pub(super) async fn append_batch(
         &self,
         batch: Vec<NewEntry>,
         extra: &mut Extra<'_>,
@@ -204,30 +255,6 @@ pub(super) fn stored(batch: Vec<NewEntry>, sealed: Vec<Sealed>) -> Vec<Entry> {
             hash: sealed.hash,
         })
         .collect()
-}
-
-/// The single writer: one transaction per batch of whatever is queued.
-async fn run_writer(backend: Backend, mut queue: mpsc::Receiver<(NewEntry, Reply)>) {
-    let mut jobs = Vec::with_capacity(MAX_BATCH);
-    while queue.recv_many(&mut jobs, MAX_BATCH).await > 0 {
-        let (batch, replies): (Vec<NewEntry>, Vec<Reply>) = jobs.drain(..).unzip();
-        let size = batch.len();
-        match backend.append_batch(batch, &mut |_, _| None).await {
-            Ok(stored) => {
-                for (reply, entry) in replies.into_iter().zip(stored) {
-                    // A caller that stopped waiting still had its entry written; nothing to do.
-                    let _ = reply.send(Ok(entry));
-                }
-            }
-            Err(error) => {
-                tracing::error!(%error, size, "ledger append failed; the batch was rolled back");
-                let error = Arc::new(error);
-                for reply in replies {
-                    let _ = reply.send(Err(LedgerError::Append(Arc::clone(&error))));
-                }
-            }
-        }
-    }
 }
 
 /// The URL without its password, for errors and logs.

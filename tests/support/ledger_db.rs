@@ -114,9 +114,12 @@ impl Db {
     pub async fn attacker(&self) -> Raw {
         let mut raw = self.raw().await;
         let sql = match self.backend {
-            Backend::Sqlite => "DROP TRIGGER entries_no_update; DROP TRIGGER entries_no_delete",
+            Backend::Sqlite => {
+                "DROP TRIGGER IF EXISTS entries_no_update; DROP TRIGGER IF EXISTS entries_no_delete"
+            }
             Backend::Postgres => {
-                "DROP TRIGGER entries_no_update ON entries; DROP TRIGGER entries_no_delete ON entries"
+                "DROP TRIGGER IF EXISTS entries_no_update ON entries; \
+                 DROP TRIGGER IF EXISTS entries_no_delete ON entries"
             }
         };
         raw.exec(sql).await.expect("drop triggers");
