@@ -177,6 +177,7 @@ fn action(dto: &ActionDto, g: &Grounding) -> Result<Action, String> {
                     resource,
                     name,
                     namespace,
+                    cascade: Default::default(),
                 }
             }
         }
