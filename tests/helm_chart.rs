@@ -25,7 +25,7 @@ const DEFAULT: ValueSet = ValueSet {
 };
 const SLACK_POSTGRES: ValueSet = ValueSet {
     file: Some("slack-postgres-values.yaml"),
-    loads_here: false,
+    loads_here: true,
 };
 const MATRIX_SQLITE: ValueSet = ValueSet {
     file: Some("matrix-sqlite-values.yaml"),
@@ -33,7 +33,7 @@ const MATRIX_SQLITE: ValueSet = ValueSet {
 };
 const SLACK_HTTP: ValueSet = ValueSet {
     file: Some("slack-http-values.yaml"),
-    loads_here: false,
+    loads_here: true,
 };
 const RESTRICTED: ValueSet = ValueSet {
     file: Some("restricted-impersonation-values.yaml"),
