@@ -176,12 +176,25 @@ fn default_namespace() -> String {
 pub struct IdentityConfig {
     pub platform: Platform,
     /// The platform's user id (Slack `U…`, Matrix `@alice:example.org`, console name).
+    /// Exactly one of `user` and `email` is set.
+    #[serde(default)]
     pub user: String,
+    /// The user's platform-confirmed email, for Slack with `slack.allow_email_mapping = true`
+    /// (weaker than ids: workspace admins can change emails). Matched case-insensitively; an id
+    /// entry for the same person wins.
+    pub email: Option<String>,
     /// The Kubernetes user kubechat impersonates for this person.
     pub kube_user: String,
     /// Kubernetes groups impersonated with the user.
     #[serde(default)]
     pub groups: Vec<String>,
+}
+
+impl IdentityConfig {
+    /// The user id, or the email for an email mapping.
+    pub fn key(&self) -> &str {
+        self.email.as_deref().unwrap_or(&self.user)
+    }
 }
 
 /// A channel bound to a cluster and namespace (its context lock).
@@ -271,6 +284,35 @@ impl Config {
         self
     }
 
+    /// An identity names exactly one of `user` and `email`; email only where the platform can
+    /// vouch for it and the operator enabled it.
+    fn validate_identity_key(&self, id: &IdentityConfig) -> Result<(), ConfigError> {
+        let invalid = |why: &str| {
+            Err(ConfigError::Invalid(format!(
+                "identity {}:{}: {why}",
+                id.platform,
+                id.key()
+            )))
+        };
+        match (id.user.trim().is_empty(), &id.email) {
+            (true, None) => invalid("set `user` (the platform's user id) or `email`"),
+            (false, Some(_)) => invalid("set either `user` or `email`, not both"),
+            (false, None) => Ok(()),
+            (true, Some(email)) if !email.contains('@') => {
+                invalid("`email` is not an email address")
+            }
+            (true, Some(_)) if id.platform != Platform::Slack => invalid(
+                "mapping by email is only available for Slack (the only adapter that reports confirmed emails)",
+            ),
+            (true, Some(_)) if !self.slack.as_ref().is_some_and(|s| s.allow_email_mapping) => {
+                invalid(
+                    "mapping by email needs slack.allow_email_mapping = true (it is weaker than member ids)",
+                )
+            }
+            (true, Some(_)) => Ok(()),
+        }
+    }
+
     fn validate(&self) -> Result<(), ConfigError> {
         let mut names = std::collections::HashSet::new();
         for c in &self.clusters {
@@ -305,16 +347,23 @@ impl Config {
         }
         let mut seen = std::collections::HashSet::new();
         for id in &self.identities {
-            if !seen.insert((id.platform, id.user.as_str())) {
+            self.validate_identity_key(id)?;
+            let key = match &id.email {
+                Some(email) => format!("email:{}", email.to_ascii_lowercase()),
+                None => id.user.clone(),
+            };
+            if !seen.insert((id.platform, key)) {
                 return Err(ConfigError::Invalid(format!(
                     "identity {}:{} is mapped twice",
-                    id.platform, id.user
+                    id.platform,
+                    id.key()
                 )));
             }
             if id.kube_user.trim().is_empty() {
                 return Err(ConfigError::Invalid(format!(
                     "identity {}:{} has an empty kube_user",
-                    id.platform, id.user
+                    id.platform,
+                    id.key()
                 )));
             }
         }

@@ -2,8 +2,25 @@
 
 use clap::Parser;
 
-#[tokio::main]
-async fn main() -> std::process::ExitCode {
+/// How long blocking threads get after the command finished. The console reads stdin on a
+/// blocking thread that a pipe kept open never releases; without a bound, `serve` would not
+/// exit on SIGTERM while stdin is an open pipe (e.g. under a process supervisor).
+const BLOCKING_GRACE: std::time::Duration = std::time::Duration::from_secs(2);
+
+fn main() -> std::process::ExitCode {
+    let runtime = match tokio::runtime::Runtime::new() {
+        Ok(rt) => rt,
+        Err(e) => {
+            eprintln!("kubechat: cannot start the async runtime: {e}");
+            return std::process::ExitCode::from(2);
+        }
+    };
+    let code = runtime.block_on(run());
+    runtime.shutdown_timeout(BLOCKING_GRACE);
+    code
+}
+
+async fn run() -> std::process::ExitCode {
     let cli = kubechat::cli::Cli::parse();
     let format = kubechat::cli::load_config(cli.config.as_ref())
         .map(|c| c.server.log_format.clone())

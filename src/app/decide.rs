@@ -51,13 +51,18 @@ impl App {
             r.ephemeral = true;
             return finish(with_state(r, &state), trail);
         }
-        let person = match self.inner.identities.resolve(d.thread.platform, &d.user) {
-            Ok(p) => p,
-            Err(unknown) => {
-                let entry = refuse(self, unknown.to_string());
-                return self.refused(entry, verdict, &state, trail).await;
-            }
-        };
+        let person =
+            match self
+                .inner
+                .identities
+                .resolve(d.thread.platform, &d.user, d.email.as_deref())
+            {
+                Ok(p) => p,
+                Err(unknown) => {
+                    let entry = refuse(self, unknown.to_string());
+                    return self.refused(entry, verdict, &state, trail).await;
+                }
+            };
         let now = self.inner.clock.now();
         let hash = d.plan_hash.as_deref();
         let step = match approval::step(&state, &person, d.verdict, hash, &d.event_id, now) {

@@ -41,7 +41,11 @@ impl App {
             )
             .await
             .is_ok();
-        let person = match self.inner.identities.resolve(platform, &msg.user) {
+        let person = match self
+            .inner
+            .identities
+            .resolve(platform, &msg.user, msg.email.as_deref())
+        {
             Ok(p) => p,
             Err(unknown) => {
                 tracing::warn!(%actor, "refused unknown user");

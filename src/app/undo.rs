@@ -37,23 +37,28 @@ impl App {
             )
             .await
             .is_ok();
-        let person = match self.inner.identities.resolve(u.thread.platform, &u.user) {
-            Ok(p) => p,
-            Err(unknown) => {
-                let _ = self
-                    .record(
-                        &mut trail,
-                        self.entry(
-                            EntryKind::Denied,
-                            &actor,
-                            None,
-                            json!({"reason": "unknown user"}),
-                        ),
-                    )
-                    .await;
-                return finish(Reply::new(Status::Denied, unknown.to_string()), trail);
-            }
-        };
+        let person =
+            match self
+                .inner
+                .identities
+                .resolve(u.thread.platform, &u.user, u.email.as_deref())
+            {
+                Ok(p) => p,
+                Err(unknown) => {
+                    let _ = self
+                        .record(
+                            &mut trail,
+                            self.entry(
+                                EntryKind::Denied,
+                                &actor,
+                                None,
+                                json!({"reason": "unknown user"}),
+                            ),
+                        )
+                        .await;
+                    return finish(Reply::new(Status::Denied, unknown.to_string()), trail);
+                }
+            };
         let plan = match self.inverse_of(&u.plan_id).await {
             Ok(plan) => plan,
             Err((status, text)) => {

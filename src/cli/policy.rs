@@ -151,7 +151,7 @@ struct Ask<'a> {
 
 fn explain_request(config: &Config, policy: &Policy, ask: &Ask<'_>) -> anyhow::Result<String> {
     let identities = Identities::new(&config.identities);
-    let person = identities.resolve(ask.platform, ask.user)?;
+    let person = identities.resolve(ask.platform, ask.user, None)?;
     let (cluster, namespace) = config.context(ask.platform, ask.channel);
     let clusters: Vec<String> = config.clusters.iter().map(|c| c.name.clone()).collect();
     let ctx = PlanContext {

@@ -86,4 +86,33 @@ mod tests {
         assert!(!shown.contains("hunter2"), "{shown}");
         assert!(shown.contains("[slack]"), "{shown}");
     }
+
+    #[test]
+    fn email_identities_need_allow_email_mapping_and_the_slack_platform() {
+        let id = "[[identities]]\nplatform = \"slack\"\nemail = \"alice@example.com\"\nkube_user = \"alice\"\n";
+        let slack = "[slack]\nbot_token = \"xoxb-1\"\napp_token = \"xapp-1\"\n";
+        let err = Config::parse(&format!("{slack}{id}")).expect_err("not enabled");
+        assert!(
+            err.to_string().contains("allow_email_mapping = true"),
+            "{err}"
+        );
+        let on = format!("{slack}allow_email_mapping = true\n{id}");
+        let c = Config::parse(&on).expect("enabled");
+        assert_eq!(c.identities[0].key(), "alice@example.com");
+        let err = Config::parse(&format!("{on}{}", id.replace("alice", "Alice")))
+            .expect_err("the same email twice, in another case");
+        assert!(err.to_string().contains("mapped twice"), "{err}");
+        let err = Config::parse(&on.replace("\"slack\"\nemail", "\"matrix\"\nemail"))
+            .expect_err("matrix has no confirmed emails");
+        assert!(
+            err.to_string().contains("only available for Slack"),
+            "{err}"
+        );
+        let err =
+            Config::parse(&on.replace("email = ", "user = \"U1\"\nemail = ")).expect_err("both");
+        assert!(err.to_string().contains("not both"), "{err}");
+        let err = Config::parse("[[identities]]\nplatform = \"slack\"\nkube_user = \"a\"\n")
+            .expect_err("neither");
+        assert!(err.to_string().contains("set `user`"), "{err}");
+    }
 }

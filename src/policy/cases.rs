@@ -228,7 +228,7 @@ fn check(want: &Expect, got: &Verdict, config: &Config, requester: &Subject) -> 
         .iter()
         .map(|i| {
             (
-                i.user.clone(),
+                i.key().to_string(),
                 Subject {
                     user: i.kube_user.clone(),
                     groups: i.groups.clone(),
