@@ -69,7 +69,7 @@ pub fn current_revision(deployment: &Value) -> Option<u64> {
 }
 
 /// The Deployment's revisions, from its ReplicaSets (owned by its uid), oldest first.
-async fn history(
+pub async fn history(
     client: &kube::Client,
     namespace: &str,
     deployment: &Deployment,
