@@ -277,6 +277,12 @@ pub(super) fn kind_of(word: &str) -> Option<Kind> {
     })
 }
 
+/// Resolves a word where only a built-in kind makes sense (workload verbs: a CRD cannot be
+/// scaled or rolled out by kubechat), so `rollout restart payment-api` is not read as a kind.
+pub(super) fn resolve_known_kind(word: &str) -> Result<Kind, Planned> {
+    kind_of(word).ok_or_else(|| unknown_kind(word))
+}
+
 /// Resolves a word in a position where only a kind can stand (kubectl syntax).
 ///
 /// A word that is no built-in kind (nor a near miss of one) may still be a custom kind's
