@@ -4,6 +4,9 @@
 //! answers in process, instantly (`ClusterConn::in_process`: no socket, canned JSON).
 //! Budget (DESIGN.md): < 5 ms.
 //!
+//! Each scenario runs with the ledger on disk and on tmpfs (/dev/shm), plus one bare ledger
+//! append for reference, so the durable-write share is visible.
+//!
 //! Run: `cargo bench --bench overhead -- --warm-up-time 1 --measurement-time 5`.
 
 use std::convert::Infallible;
@@ -16,9 +19,9 @@ use kubechat::app::{App, Status};
 use kubechat::clock::Clock;
 use kubechat::config::Config;
 use kubechat::executor::{ClusterConn, Executor};
-use kubechat::ledger::Ledger;
+use kubechat::ledger::{EntryKind, Ledger, NewEntry};
 use kubechat::telemetry::Metrics;
-use kubechat_chat::{Inbound, Platform, ThreadRef};
+use kubechat_chat::{Decision, Inbound, Platform, ThreadRef, Verdict};
 use serde_json::{Value, json};
 
 const CONFIG: &str = r#"
@@ -81,11 +84,13 @@ async fn serve(req: Request<Body>) -> Result<Response<Body>, Infallible> {
     let value = answer(&req);
     let code = value["code"].as_u64().unwrap_or(200) as u16;
     let body = serde_json::to_vec(&value).unwrap_or_default();
-    Ok(Response::builder()
-        .status(code)
-        .header("content-type", "application/json")
-        .body(Body::from(body))
-        .unwrap_or_default())
+    let mut response = Response::new(Body::from(body));
+    *response.status_mut() = http::StatusCode::from_u16(code).unwrap_or(http::StatusCode::OK);
+    response.headers_mut().insert(
+        http::header::CONTENT_TYPE,
+        http::HeaderValue::from_static("application/json"),
+    );
+    Ok(response)
 }
 
 fn message(n: u64, text: &str) -> Inbound {
@@ -103,49 +108,103 @@ fn message(n: u64, text: &str) -> Inbound {
     }
 }
 
+async fn app_over(dir: &std::path::Path) -> App {
+    let url = format!("sqlite://{}", dir.join("ledger.db").display());
+    let ledger = Ledger::open(&url).await.expect("ledger");
+    let conn = ClusterConn::in_process("prod-eu", tower::service_fn(serve));
+    App::new(
+        Config::parse(CONFIG).expect("config"),
+        Executor::new(vec![conn]),
+        ledger,
+        Clock::system(),
+        Metrics::default(),
+    )
+}
+
+/// One message through the app (timed); a preview is then aborted (untimed), so pending plans
+/// do not pile up: every new preview looks at each pending one (supersede).
+async fn one(app: &App, n: u64, text: &str, want: Status) -> Duration {
+    let msg = message(n, text);
+    let start = Instant::now();
+    let reply = app.handle_message(&msg).await;
+    let took = start.elapsed();
+    assert_eq!(reply.status, want, "{}", reply.reply);
+    if let Some(plan_id) = reply.plan_id.filter(|_| want == Status::Preview) {
+        let abort = Decision {
+            thread: msg.thread.clone(),
+            user: "alice".into(),
+            plan_id,
+            plan_hash: reply.card.map(|c| c.plan_hash),
+            verdict: Verdict::Abort,
+            event_id: format!("abort-{n}"),
+            email: None,
+        };
+        let done = app.decide(&abort).await;
+        assert_eq!(done.status, Status::Aborted, "{}", done.reply);
+    }
+    took
+}
+
+async fn append(app: &App, i: u64) {
+    let entry = NewEntry {
+        time: jiff::Timestamp::now(),
+        actor: "console:alice".into(),
+        cluster: Some("prod-eu".into()),
+        namespace: Some("prod".into()),
+        plan_id: None,
+        kind: EntryKind::Message,
+        payload: json!({"text": "kubectl get pods", "n": i}),
+    };
+    app.ledger().append(entry).await.expect("append");
+}
+
 fn main() {
     let rt = tokio::runtime::Builder::new_multi_thread()
         .worker_threads(2)
         .enable_all()
         .build()
         .expect("runtime");
-    let dir = tempfile::tempdir().expect("tempdir");
-    let url = format!("sqlite://{}", dir.path().join("ledger.db").display());
-    let app = rt.block_on(async {
-        let ledger = Ledger::open(&url).await.expect("ledger");
-        let conn = ClusterConn::in_process("prod-eu", tower::service_fn(serve));
-        App::new(
-            Config::parse(CONFIG).expect("config"),
-            Executor::new(vec![conn]),
-            ledger,
-            Clock::system(),
-            Metrics::default(),
-        )
-    });
+    // The ledger on disk (SQLite WAL, synchronous=FULL: an fsync per entry, as deployed) and
+    // on tmpfs (fsync is free): the difference is the durable writes, the rest is kubechat.
+    let disk = tempfile::tempdir().expect("tempdir");
+    let shm =
+        tempfile::tempdir_in("/dev/shm").unwrap_or_else(|_| tempfile::tempdir().expect("tempdir"));
     let mut c = Criterion::default().configure_from_args();
     let mut group = c.benchmark_group("message_to_reply");
     let mut n = 0u64;
-    for (name, text, want) in [
-        (
-            "scale_preview",
-            "kubectl scale deploy/payment-api --replicas=5",
-            Status::Preview,
-        ),
-        ("get_pods_answer", "kubectl get pods", Status::Answered),
-    ] {
-        group.bench_function(name, |b| {
+    for (ledger, dir) in [("disk", disk.path()), ("tmpfs", shm.path())] {
+        let app = rt.block_on(app_over(dir));
+        for (name, text, want) in [
+            (
+                "scale_preview",
+                "kubectl scale deploy/payment-api --replicas=5",
+                Status::Preview,
+            ),
+            ("get_pods_answer", "kubectl get pods", Status::Answered),
+        ] {
+            group.bench_function(format!("{name}/{ledger}"), |b| {
+                b.iter_custom(|iters| {
+                    rt.block_on(async {
+                        let mut took = Duration::ZERO;
+                        for _ in 0..iters {
+                            n += 1;
+                            took += one(&app, n, text, want).await;
+                        }
+                        took
+                    })
+                })
+            });
+        }
+        // For reference: one ledger append. A read writes three entries (message, planned,
+        // answered), a preview three (message, planned, previewed).
+        group.bench_function(format!("one_ledger_append/{ledger}"), |b| {
             b.iter_custom(|iters| {
                 rt.block_on(async {
-                    let mut took = Duration::ZERO;
-                    for _ in 0..iters {
-                        n += 1;
-                        let msg = message(n, text);
-                        let start = Instant::now();
-                        let reply = app.handle_message(&msg).await;
-                        took += start.elapsed();
-                        assert_eq!(reply.status, want, "{}", reply.reply);
+                    let start = Instant::now();
+                    for i in 0..iters {
+                        append(&app, i).await;
                     }
-                    took
+                    start.elapsed()
                 })
             })
         });

@@ -32,12 +32,7 @@ const HOUR: Duration = Duration::from_secs(3600);
 async fn a_crd_short_name_resolves_by_discovery_made_with_the_bots_own_credentials() {
     let h = harness_with(|c| c.with_discovery_refresh(HOUR)).await;
     mount_discovery(&h.server, vec![widgets()]).await;
-    as_alice()
-        .and(method("GET"))
-        .and(path(WIDGETS))
-        .respond_with(ResponseTemplate::new(200).set_body_json(widget_table()))
-        .mount(&h.server)
-        .await;
+    serve(&h.server, "GET", WIDGETS, widget_table()).await;
     for text in [
         "kubectl get wd",
         "kubectl get widget",
@@ -175,12 +170,13 @@ async fn a_short_name_in_two_groups_is_answered_with_the_choices() {
 async fn a_cluster_scoped_crd_is_read_cluster_wide() {
     let h = harness().await;
     mount_discovery(&h.server, vec![widgets()]).await;
-    as_alice()
-        .and(method("GET"))
-        .and(path("/apis/example.com/v1/clusterwidgets"))
-        .respond_with(ResponseTemplate::new(200).set_body_json(widget_table()))
-        .mount(&h.server)
-        .await;
+    serve(
+        &h.server,
+        "GET",
+        "/apis/example.com/v1/clusterwidgets",
+        widget_table(),
+    )
+    .await;
     let reply = h
         .app
         .handle_message(&says("alice", "kubectl get cwd"))
@@ -247,28 +243,25 @@ async fn top_pods_and_nodes_read_metrics_as_alice_in_millicores_and_mebibytes() 
         {"metadata": {"name": "web-1", "namespace": "prod"}, "timestamp": "2026-11-22T10:00:00Z", "window": "15s",
          "containers": [{"name": "app", "usage": usage("250500000n", "65536Ki")},
                         {"name": "proxy", "usage": usage("1m", "1048576")}]}]});
-    as_alice()
-        .and(method("GET"))
-        .and(path("/apis/metrics.k8s.io/v1beta1/namespaces/prod/pods"))
-        .respond_with(ResponseTemplate::new(200).set_body_json(pods))
-        .mount(&h.server)
-        .await;
+    serve(
+        &h.server,
+        "GET",
+        "/apis/metrics.k8s.io/v1beta1/namespaces/prod/pods",
+        pods,
+    )
+    .await;
     let nodes = json!({"kind": "NodeMetricsList", "apiVersion": "metrics.k8s.io/v1beta1", "metadata": {}, "items": [
         {"metadata": {"name": "n1"}, "timestamp": "2026-11-22T10:00:00Z", "window": "20s", "usage": usage("500m", "2Gi")}]});
-    as_alice()
-        .and(method("GET"))
-        .and(path("/apis/metrics.k8s.io/v1beta1/nodes"))
-        .respond_with(ResponseTemplate::new(200).set_body_json(nodes))
-        .mount(&h.server)
-        .await;
+    serve(
+        &h.server,
+        "GET",
+        "/apis/metrics.k8s.io/v1beta1/nodes",
+        nodes,
+    )
+    .await;
     let node_list = json!({"kind": "NodeList", "apiVersion": "v1", "metadata": {}, "items": [
         {"metadata": {"name": "n1"}, "status": {"allocatable": {"cpu": "2", "memory": "8Gi"}}}]});
-    as_alice()
-        .and(method("GET"))
-        .and(path("/api/v1/nodes"))
-        .respond_with(ResponseTemplate::new(200).set_body_json(node_list))
-        .mount(&h.server)
-        .await;
+    serve(&h.server, "GET", "/api/v1/nodes", node_list).await;
 
     let pods = h
         .app

@@ -66,21 +66,23 @@ async fn one_object_as_yaml_or_json_drops_noise_and_never_shows_secret_data() {
                      "managedFields": [{"manager": "kubectl"}],
                      "annotations": {"kubectl.kubernetes.io/last-applied-configuration": "{}"}},
         "data": {"mode": "fast"}});
-    as_alice()
-        .and(method("GET"))
-        .and(path("/api/v1/namespaces/prod/configmaps/settings"))
-        .respond_with(ResponseTemplate::new(200).set_body_json(cm))
-        .mount(&h.server)
-        .await;
+    serve(
+        &h.server,
+        "GET",
+        "/api/v1/namespaces/prod/configmaps/settings",
+        cm,
+    )
+    .await;
     let secret = json!({"apiVersion": "v1", "kind": "Secret",
         "metadata": {"name": "db", "namespace": "prod"}, "type": "Opaque",
         "data": {"password": "aHVudGVyMg=="}});
-    as_alice()
-        .and(method("GET"))
-        .and(path("/api/v1/namespaces/prod/secrets/db"))
-        .respond_with(ResponseTemplate::new(200).set_body_json(secret))
-        .mount(&h.server)
-        .await;
+    serve(
+        &h.server,
+        "GET",
+        "/api/v1/namespaces/prod/secrets/db",
+        secret,
+    )
+    .await;
 
     let yaml = h
         .app
@@ -202,12 +204,7 @@ async fn events_for_one_object_are_filtered_by_the_server_and_sorted() {
             "Scaled up replica set api-6 to 3",
         ),
     ]);
-    as_alice()
-        .and(method("GET"))
-        .and(path("/api/v1/namespaces/prod/events"))
-        .respond_with(ResponseTemplate::new(200).set_body_json(events))
-        .mount(&h.server)
-        .await;
+    serve(&h.server, "GET", "/api/v1/namespaces/prod/events", events).await;
     let reply = h
         .app
         .handle_message(&says("alice", "kubectl events --for deployment/api"))
@@ -357,12 +354,7 @@ async fn why_is_it_crashing_names_the_cause_with_the_evidence_and_the_rollout() 
     let pods = json!({"apiVersion": "v1", "kind": "PodList", "metadata": {}, "items": [
         ok, pod("checkout-6f-a", "checkout-6f", crash, 7, last),
         pod("cart-1", "cart-5", json!({}), 0, json!({}))]});
-    as_alice()
-        .and(method("GET"))
-        .and(path(PODS))
-        .respond_with(ResponseTemplate::new(200).set_body_json(pods))
-        .mount(&h.server)
-        .await;
+    serve(&h.server, "GET", PODS, pods).await;
     let events = event_list(vec![event(
         "checkout-6f-a",
         "Pod",
@@ -370,12 +362,7 @@ async fn why_is_it_crashing_names_the_cause_with_the_evidence_and_the_rollout() 
         "2026-11-22T09:59:00Z",
         "Back-off restarting failed container app",
     )]);
-    as_alice()
-        .and(method("GET"))
-        .and(path("/api/v1/namespaces/prod/events"))
-        .respond_with(ResponseTemplate::new(200).set_body_json(events))
-        .mount(&h.server)
-        .await;
+    serve(&h.server, "GET", "/api/v1/namespaces/prod/events", events).await;
     let rs = json!({"apiVersion": "apps/v1", "kind": "ReplicaSet",
         "metadata": {"name": "checkout-6f", "namespace": "prod",
                      "ownerReferences": [{"apiVersion": "apps/v1", "kind": "Deployment", "name": "checkout", "uid": "d", "controller": true}]}});
@@ -391,12 +378,13 @@ async fn why_is_it_crashing_names_the_cause_with_the_evidence_and_the_rollout() 
         "metadata": {"name": "checkout", "namespace": "prod", "generation": 4},
         "spec": {"replicas": 2, "selector": {"matchLabels": {"app": "checkout"}}, "template": {}},
         "status": {"observedGeneration": 4, "replicas": 2, "updatedReplicas": 2, "availableReplicas": 1}});
-    as_alice()
-        .and(method("GET"))
-        .and(path("/apis/apps/v1/namespaces/prod/deployments/checkout"))
-        .respond_with(ResponseTemplate::new(200).set_body_json(deploy))
-        .mount(&h.server)
-        .await;
+    serve(
+        &h.server,
+        "GET",
+        "/apis/apps/v1/namespaces/prod/deployments/checkout",
+        deploy,
+    )
+    .await;
 
     let reply = h
         .app

@@ -5,20 +5,12 @@
 
 mod common;
 
+use common::reads::serve;
 use common::*;
 use kubechat::app::Status;
 use serde_json::{Value, json};
 use wiremock::matchers::{method, path, query_param};
 use wiremock::{MockServer, ResponseTemplate};
-
-async fn serve(server: &MockServer, p: &str, body: Value) {
-    as_alice()
-        .and(method("GET"))
-        .and(path(p))
-        .respond_with(ResponseTemplate::new(200).set_body_json(body))
-        .mount(server)
-        .await;
-}
 
 fn owner(kind: &str, uid: &str) -> Value {
     json!([{"apiVersion": "apps/v1", "kind": kind, "name": "x", "uid": uid, "controller": true}])
@@ -29,6 +21,7 @@ async fn deployment_history_lists_its_own_replicasets_with_their_change_cause() 
     let h = harness().await;
     serve(
         &h.server,
+        "GET",
         "/apis/apps/v1/namespaces/prod/deployments/api",
         json!({
         "apiVersion": "apps/v1", "kind": "Deployment",
@@ -75,6 +68,7 @@ async fn statefulset_history_comes_from_its_controller_revisions() {
     let h = harness().await;
     serve(
         &h.server,
+        "GET",
         "/apis/apps/v1/namespaces/prod/statefulsets/db",
         json!({
         "apiVersion": "apps/v1", "kind": "StatefulSet",
@@ -112,6 +106,7 @@ async fn rollout_status_reads_statefulsets_daemonsets_and_deployments_like_kubec
     let h = harness().await;
     serve(
         &h.server,
+        "GET",
         "/apis/apps/v1/namespaces/prod/statefulsets/db",
         json!({
         "apiVersion": "apps/v1", "kind": "StatefulSet",
@@ -122,7 +117,7 @@ async fn rollout_status_reads_statefulsets_daemonsets_and_deployments_like_kubec
                    "currentReplicas": 2, "currentRevision": "db-a", "updateRevision": "db-b"}}),
     )
     .await;
-    serve(&h.server, "/apis/apps/v1/namespaces/prod/daemonsets/agent", json!({
+    serve(&h.server, "GET", "/apis/apps/v1/namespaces/prod/daemonsets/agent", json!({
         "apiVersion": "apps/v1", "kind": "DaemonSet",
         "metadata": {"name": "agent", "namespace": "prod", "generation": 5},
         "spec": {"selector": {}, "template": {}},
@@ -130,6 +125,7 @@ async fn rollout_status_reads_statefulsets_daemonsets_and_deployments_like_kubec
                    "numberMisscheduled": 0, "numberReady": 4, "updatedNumberScheduled": 4, "numberAvailable": 4}})).await;
     serve(
         &h.server,
+        "GET",
         "/apis/apps/v1/namespaces/prod/daemonsets/ondelete",
         json!({
         "apiVersion": "apps/v1", "kind": "DaemonSet",
@@ -137,7 +133,7 @@ async fn rollout_status_reads_statefulsets_daemonsets_and_deployments_like_kubec
         "spec": {"selector": {}, "template": {}, "updateStrategy": {"type": "OnDelete"}}}),
     )
     .await;
-    serve(&h.server, "/apis/apps/v1/namespaces/prod/deployments/api", json!({
+    serve(&h.server, "GET", "/apis/apps/v1/namespaces/prod/deployments/api", json!({
         "apiVersion": "apps/v1", "kind": "Deployment",
         "metadata": {"name": "api", "namespace": "prod", "generation": 9},
         "spec": {"replicas": 3, "selector": {}, "template": {}},

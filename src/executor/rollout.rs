@@ -232,7 +232,8 @@ pub async fn history(
     Ok(out)
 }
 
-fn selector_text(selector: Option<&LabelSelector>) -> String {
+/// A selector's `matchLabels` as a label selector query (`app=web,tier=front`).
+pub(super) fn selector_text(selector: Option<&LabelSelector>) -> String {
     selector
         .and_then(|s| s.match_labels.as_ref())
         .map(|m: &BTreeMap<String, String>| {

@@ -148,6 +148,16 @@ pub fn pod_table(first: usize, n: usize, cont: &str, remaining: Option<u64>) -> 
            "rows": rows})
 }
 
+/// Answers `m p` with `body` (200), only to requests impersonating alice.
+pub async fn serve(server: &MockServer, m: &str, p: &str, body: Value) {
+    super::as_alice()
+        .and(method(m))
+        .and(path(p))
+        .respond_with(ResponseTemplate::new(200).set_body_json(body))
+        .mount(server)
+        .await;
+}
+
 /// A Kubernetes `Status` error body.
 pub fn status(code: u16, reason: &str, message: &str) -> ResponseTemplate {
     ResponseTemplate::new(code).set_body_json(json!({"kind": "Status", "apiVersion": "v1",
