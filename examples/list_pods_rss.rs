@@ -51,7 +51,7 @@ fn reset_hwm() {
 /// A realistic pod (~1.5 KB of JSON); every 100th one crash-loops.
 fn pod(i: usize) -> Value {
     let ns = format!("team-{:02}", i % 40);
-    let crashing = i % 100 == 0;
+    let crashing = i.is_multiple_of(100);
     let state = if crashing {
         json!({"waiting": {"reason": "CrashLoopBackOff", "message": "back-off 5m0s restarting failed container"}})
     } else {

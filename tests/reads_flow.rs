@@ -9,8 +9,8 @@ use common::reads::*;
 use common::*;
 use kubechat::app::Status;
 use serde_json::json;
+use wiremock::ResponseTemplate;
 use wiremock::matchers::{method, path, query_param, query_param_is_missing};
-use wiremock::{Mock, ResponseTemplate};
 
 const PODS: &str = "/api/v1/namespaces/prod/pods";
 

@@ -9,8 +9,8 @@ use common::reads::serve;
 use common::*;
 use kubechat::app::Status;
 use serde_json::{Value, json};
+use wiremock::ResponseTemplate;
 use wiremock::matchers::{method, path, query_param};
-use wiremock::{MockServer, ResponseTemplate};
 
 fn owner(kind: &str, uid: &str) -> Value {
     json!([{"apiVersion": "apps/v1", "kind": kind, "name": "x", "uid": uid, "controller": true}])
