@@ -10,6 +10,7 @@
 
 mod client;
 mod diagnose;
+mod get;
 mod labels;
 mod reads;
 mod resolve;
