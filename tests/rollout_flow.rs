@@ -16,6 +16,20 @@ fn owner(kind: &str, uid: &str) -> Value {
     json!([{"apiVersion": "apps/v1", "kind": kind, "name": "x", "uid": uid, "controller": true}])
 }
 
+/// Serves the revision list (selected by the workload's labels) and asks for the history.
+async fn history(h: &Harness, list_path: &str, selector: &str, list: Value, ask: &str) -> String {
+    as_alice()
+        .and(method("GET"))
+        .and(path(list_path))
+        .and(query_param("labelSelector", selector))
+        .respond_with(ResponseTemplate::new(200).set_body_json(list))
+        .mount(&h.server)
+        .await;
+    let reply = h.app.handle_message(&says("alice", ask)).await;
+    assert_eq!(reply.status, Status::Answered, "{}", reply.reply);
+    reply.reply
+}
+
 #[tokio::test]
 async fn deployment_history_lists_its_own_replicasets_with_their_change_cause() {
     let h = harness().await;
@@ -44,20 +58,16 @@ async fn deployment_history_lists_its_own_replicasets_with_their_change_cause() 
         rs("api-1", "dep-uid", "1", None),
         rs("other-9", "not-ours", "9", Some("someone else's")),
     ]});
-    as_alice()
-        .and(method("GET"))
-        .and(path("/apis/apps/v1/namespaces/prod/replicasets"))
-        .and(query_param("labelSelector", "app=api"))
-        .respond_with(ResponseTemplate::new(200).set_body_json(list))
-        .mount(&h.server)
-        .await;
-    let reply = h
-        .app
-        .handle_message(&says("alice", "kubectl rollout history deploy/api"))
-        .await;
-    assert_eq!(reply.status, Status::Answered, "{}", reply.reply);
+    let reply = history(
+        &h,
+        "/apis/apps/v1/namespaces/prod/replicasets",
+        "app=api",
+        list,
+        "kubectl rollout history deploy/api",
+    )
+    .await;
     assert_eq!(
-        reply.reply,
+        reply,
         "deployment.apps/api\nREVISION   CHANGE-CAUSE\n1          <none>\n3          kubectl set image deployment/api app=api:1.3\n"
     );
     all_as_alice(&h.server).await;
@@ -82,20 +92,16 @@ async fn statefulset_history_comes_from_its_controller_revisions() {
     };
     let list = json!({"apiVersion": "apps/v1", "kind": "ControllerRevisionList", "metadata": {}, "items": [
         cr("db-b", "sts-uid", 2), cr("db-a", "sts-uid", 1), cr("db-old", "gone", 7)]});
-    as_alice()
-        .and(method("GET"))
-        .and(path("/apis/apps/v1/namespaces/prod/controllerrevisions"))
-        .and(query_param("labelSelector", "app=db"))
-        .respond_with(ResponseTemplate::new(200).set_body_json(list))
-        .mount(&h.server)
-        .await;
-    let reply = h
-        .app
-        .handle_message(&says("alice", "kubectl rollout history sts/db"))
-        .await;
-    assert_eq!(reply.status, Status::Answered, "{}", reply.reply);
+    let reply = history(
+        &h,
+        "/apis/apps/v1/namespaces/prod/controllerrevisions",
+        "app=db",
+        list,
+        "kubectl rollout history sts/db",
+    )
+    .await;
     assert_eq!(
-        reply.reply,
+        reply,
         "statefulset.apps/db\nREVISION   CHANGE-CAUSE\n1          <none>\n2          <none>\n"
     );
     all_as_alice(&h.server).await;
