@@ -26,6 +26,7 @@ fn main() {
         default_namespace: "default".into(),
         production: false,
         production_namespaces: vec!["prod".into()],
+        discovery_refresh_seconds: 30,
     };
     let plan = Plan {
         cluster: "prod-eu".into(),

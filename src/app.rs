@@ -28,6 +28,7 @@ mod decide;
 mod execute;
 mod explain;
 mod gate;
+mod kinds;
 mod labels;
 #[cfg(feature = "llm")]
 mod llm;

@@ -164,6 +164,15 @@ pub struct ClusterConfig {
     /// Namespace globs that are production on this cluster (`prod`, `*-prod`).
     #[serde(default)]
     pub production_namespaces: Vec<String>,
+    /// After a kind is not found, API discovery is refreshed at most once per this many
+    /// seconds (a CRD installed since the last refresh resolves; a typo does not hammer the
+    /// API server).
+    #[serde(default = "default_discovery_refresh")]
+    pub discovery_refresh_seconds: u64,
+}
+
+fn default_discovery_refresh() -> u64 {
+    30
 }
 
 fn default_namespace() -> String {
@@ -271,6 +280,7 @@ impl Config {
                 default_namespace: default_namespace(),
                 production: false,
                 production_namespaces: Vec::new(),
+                discovery_refresh_seconds: default_discovery_refresh(),
             });
         }
         config.validate()?;

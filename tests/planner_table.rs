@@ -152,7 +152,10 @@ const ROWS: &[(&str, Want)] = &[
         "kubectl get pdos",
         Clarify("I don't know the kind \"pdos\" — did you mean pods?"),
     ),
-    ("kubectl get zebras", No("I don't know the kind \"zebras\"")),
+    // Not a built-in kind: it may be a CRD's name; discovery decides when the plan runs.
+    ("kubectl get zebras", K(&["kubectl get zebras -n payments"])),
+    ("kubectl get wd -A", K(&["kubectl get wd -A"])),
+    ("kubectl get 9lives", No("I don't know the kind \"9lives\"")),
     ("kubectl get pods -o jsonpath='{.items}'", No("jsonpath")),
     ("kubectl get pods --show-labels", No("--show-labels")),
     ("kubectl get pods -w", No("watch")),

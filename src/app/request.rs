@@ -114,6 +114,10 @@ impl App {
         break_glass: Option<String>,
         trail: &mut Trail,
     ) -> Reply {
+        let plan = match self.qualify_kinds(plan, person, trail).await {
+            Ok(plan) => plan,
+            Err(reply) => return reply,
+        };
         let plan_id = preview::new_plan_id();
         let actor = person.actor();
         let source = match &plan.source {

@@ -4,6 +4,8 @@
 //! credentials. A per-person [`kube::Client`] is a thin layer over that shared pool that adds
 //! `Impersonate-User`, `Impersonate-Group` and `Impersonate-Extra-*` headers to every request,
 //! so creating one per request costs no TLS handshake and never widens the bot's rights.
+//! The bot's own client (no impersonation) is used for API discovery only: the bot needs
+//! discovery rights anyway, and a person may lack them.
 
 use std::collections::BTreeMap;
 use std::time::Duration;
@@ -12,9 +14,7 @@ use http::{Request, Response};
 use hyper_util::client::legacy::connect::HttpConnector;
 use hyper_util::rt::TokioExecutor;
 use kube::client::{Body, ConfigExt};
-use tower::buffer::Buffer;
-use tower::util::BoxService;
-use tower::{BoxError, ServiceBuilder, ServiceExt};
+use tower::{BoxError, ServiceBuilder};
 
 use crate::config::ClusterConfig;
 use crate::identity::Subject;
@@ -24,8 +24,9 @@ pub const EXTRA_PLAN_ID: &str = "kubechat.io/plan-id";
 /// Extra key carrying the approvers of an execution.
 pub const EXTRA_APPROVERS: &str = "kubechat.io/approvers";
 
-type Base = BoxService<Request<Body>, Response<hyper::body::Incoming>, BoxError>;
-type Shared = Buffer<Request<Body>, <Base as tower::Service<Request<Body>>>::Future>;
+/// How often, at most, API discovery is refreshed after a miss (a typo must not hammer the
+/// API server with discovery requests).
+pub const DISCOVERY_REFRESH: Duration = Duration::from_secs(30);
 
 /// Who a request is made as.
 #[derive(Clone, Debug, PartialEq, Eq)]
@@ -54,7 +55,10 @@ impl Impersonation {
 pub struct ClusterConn {
     pub name: String,
     base: kube::Config,
-    shared: Shared,
+    /// The bot's own client over the shared connection pool: no impersonation headers.
+    bot: kube::Client,
+    /// Minimum time between two discovery refreshes of this cluster.
+    pub discovery_refresh: Duration,
 }
 
 impl std::fmt::Debug for ClusterConn {
@@ -136,7 +140,8 @@ impl ClusterConn {
                     source,
                 })?
         };
-        ClusterConn::new(&name, config)
+        let conn = ClusterConn::new(&name, config)?;
+        Ok(conn.with_discovery_refresh(Duration::from_secs(cfg.discovery_refresh_seconds)))
     }
 
     /// Builds the shared connection from a kube config (tests point it at a fake server).
@@ -160,14 +165,46 @@ impl ClusterConn {
         let service = ServiceBuilder::new()
             .layer(config.base_uri_layer())
             .option_layer(config.auth_layer().map_err(err)?)
+            .timeout(config.read_timeout.unwrap_or(Duration::from_secs(30)))
             .map_err(BoxError::from)
-            .service(hyper)
-            .boxed();
+            .service(hyper);
+        let bot = kube::Client::new(service, config.default_namespace.clone());
         Ok(ClusterConn {
             name: name.to_string(),
             base: config,
-            shared: Buffer::new(service, 1024),
+            bot,
+            discovery_refresh: DISCOVERY_REFRESH,
         })
+    }
+
+    /// A connection whose requests are answered by `service` in process (benchmarks drive the
+    /// whole app against a fake cluster that answers instantly).
+    pub fn in_process<S>(name: &str, service: S) -> ClusterConn
+    where
+        S: tower::Service<Request<Body>, Response = Response<Body>> + Send + 'static,
+        S::Future: Send + 'static,
+        S::Error: Into<BoxError>,
+    {
+        let url = "http://in-process.invalid"
+            .parse()
+            .expect("a valid static URL");
+        ClusterConn {
+            name: name.to_string(),
+            base: kube::Config::new(url),
+            bot: kube::Client::new(service, "default"),
+            discovery_refresh: DISCOVERY_REFRESH,
+        }
+    }
+
+    /// Sets the minimum time between discovery refreshes (tests use zero or an hour).
+    pub fn with_discovery_refresh(mut self, every: Duration) -> Self {
+        self.discovery_refresh = every;
+        self
+    }
+
+    /// The bot's own client, without impersonation: for API discovery only.
+    pub(super) fn bot_client(&self) -> kube::Client {
+        self.bot.clone()
     }
 
     /// A client acting as `who`, sharing this cluster's connection pool.
@@ -185,10 +222,15 @@ impl ClusterConn {
                 return refusing_client(&self.base.default_namespace);
             }
         };
+        let bot = self.bot.clone();
+        let send = tower::service_fn(move |req: Request<Body>| {
+            let bot = bot.clone();
+            async move { bot.send(req).await }
+        });
         let service = ServiceBuilder::new()
             .layer(headers)
             .timeout(self.base.read_timeout.unwrap_or(Duration::from_secs(30)))
-            .service(self.shared.clone());
+            .service(send);
         kube::Client::new(service, self.base.default_namespace.clone())
     }
 

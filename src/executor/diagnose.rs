@@ -1,11 +1,12 @@
 //! "Why is X crashing / pending?": gathers a pod's status, container states, restart counts and
 //! recent events, and names the likely cause in one line with the evidence below it.
 
+use k8s_openapi::api::apps::v1::ReplicaSet;
 use k8s_openapi::api::core::v1::{ContainerStatus, Pod};
 use kube::api::{Api, ListParams};
 
 use super::{ExecError, Target};
-use crate::actions::{ObjectRef, Scope};
+use crate::actions::{ObjectRef, Scope, Workload, WorkloadKind};
 
 /// A pod's health at a glance.
 pub struct Health {
@@ -129,9 +130,41 @@ pub async fn diagnose(
     {
         out.push_str(&format!("- container {}: {}\n", c.name, container_state(c)));
     }
+    if let Some(rollout) = owner_rollout(client, worst, namespace).await {
+        out.push_str(&format!("- {rollout}\n"));
+    }
     out.push_str("\nRecent events:\n");
     out.push_str(&events);
     Ok(crate::redact::text(&out))
+}
+
+/// The rollout state of the workload that controls the pod (through its ReplicaSet for a
+/// Deployment), when the requester may read it; evidence, so failures are left out.
+async fn owner_rollout(client: &kube::Client, pod: &Pod, namespace: &str) -> Option<String> {
+    let owner = pod
+        .metadata
+        .owner_references
+        .as_ref()?
+        .iter()
+        .find(|o| o.controller == Some(true))?;
+    let (kind, name) = match owner.kind.as_str() {
+        "ReplicaSet" => {
+            let api: Api<ReplicaSet> = Api::namespaced(client.clone(), namespace);
+            let rs = api.get(&owner.name).await.ok()?;
+            let d = rs
+                .metadata
+                .owner_references?
+                .into_iter()
+                .find(|o| o.kind == "Deployment")?;
+            (WorkloadKind::Deployment, d.name)
+        }
+        "StatefulSet" => (WorkloadKind::StatefulSet, owner.name.clone()),
+        "DaemonSet" => (WorkloadKind::DaemonSet, owner.name.clone()),
+        _ => return None,
+    };
+    let w = Workload { kind, name };
+    let state = super::rollout::status(client, &w, namespace).await.ok()?;
+    Some(format!("owner {} {}: {state}", w.kind, w.name))
 }
 
 fn container_state(c: &ContainerStatus) -> String {

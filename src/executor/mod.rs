@@ -10,10 +10,13 @@
 
 mod client;
 mod diagnose;
+mod get;
 mod labels;
 mod reads;
 mod resolve;
+mod rollout;
 mod table;
+mod top;
 mod writes;
 
 use std::collections::HashMap;
@@ -47,8 +50,8 @@ impl Executor {
                 (
                     conn.name.clone(),
                     Cluster {
+                        kinds: resolve::KindCache::new(conn.bot_client(), conn.discovery_refresh),
                         conn,
-                        kinds: resolve::KindCache::default(),
                     },
                 )
             })
@@ -94,7 +97,36 @@ impl Executor {
     ) -> Result<String, ExecError> {
         let c = self.cluster(cluster)?;
         let client = c.conn.client(who);
-        reads::run(&client, &c.kinds, action).await
+        reads::run(&client, &c.kinds, action)
+            .await
+            .map_err(|e| e.on(cluster))
+    }
+
+    /// Rewrites every custom resource kind in `action` to its qualified name
+    /// (`wd` → `widgets.example.com`) by discovery, so policy rules and the ledger see the
+    /// kind that will really be touched. Built-in kinds are left as they are.
+    pub async fn canonicalize(&self, cluster: &str, action: &mut Action) -> Result<(), ExecError> {
+        let Ok(c) = self.cluster(cluster) else {
+            // No connection: the action itself will say so.
+            return Ok(());
+        };
+        let mut cluster_scoped = false;
+        for resource in resolve::kind_names_mut(action) {
+            // `*` and subresources (`pods/log`) in `auth can-i` are not kinds to look up.
+            if crate::kinds::lookup(resource).is_some()
+                || *resource == "*"
+                || resource.contains('/')
+            {
+                continue;
+            }
+            let resolved = c.kinds.resolve(resource).await.map_err(|e| e.on(cluster))?;
+            cluster_scoped |= !resolved.namespaced;
+            *resource = resolved.qualified();
+        }
+        if cluster_scoped {
+            resolve::drop_namespace(action);
+        }
+        Ok(())
     }
 
     /// Previews a write: access review, server-side dry run and diff, all as the requester.
@@ -237,8 +269,24 @@ pub enum ExecError {
         "cannot reach cluster {cluster}: {detail}. Check that the API server is up and reachable from kubechat"
     )]
     Unreachable { cluster: String, detail: String },
-    #[error("I don't know the resource kind {0:?} on this cluster (not found by API discovery)")]
-    UnknownKind(String),
+    #[error(
+        "cannot read the logs of pod {pod} in {namespace}: the API server could not reach the kubelet on the pod's node ({detail}). The node may be down or cut off; `get pod {pod} -o wide` shows the node and `get nodes` whether it is Ready"
+    )]
+    KubeletUnreachable {
+        pod: String,
+        namespace: String,
+        detail: String,
+    },
+    #[error("{}", unknown_kind_text(.kind, .suggestions))]
+    UnknownKind {
+        kind: String,
+        suggestions: Vec<String>,
+    },
+    #[error(
+        "\"{kind}\" names more than one resource kind on this cluster: {}. Say which one with its full name",
+        .choices.join(", ")
+    )]
+    AmbiguousKind { kind: String, choices: Vec<String> },
     #[error("{0}")]
     Unsupported(String),
     #[error("{0}")]
@@ -267,6 +315,17 @@ fn not_found_text(
             "no {kind} {name}{place} — did you mean one of: {}?",
             many.join(", ")
         ),
+    }
+}
+
+fn unknown_kind_text(kind: &str, suggestions: &[String]) -> String {
+    let base = format!(
+        "I don't know the resource kind \"{kind}\" on this cluster (not found by API discovery)"
+    );
+    match suggestions {
+        [] => format!("{base}; `kubectl api-resources` lists the kinds it serves"),
+        [one] => format!("{base} — did you mean {one}?"),
+        many => format!("{base} — did you mean one of: {}?", many.join(", ")),
     }
 }
 
@@ -411,6 +470,14 @@ impl ExecError {
     /// True when the answer should offer "did you mean" names.
     pub fn is_not_found(&self) -> bool {
         matches!(self, ExecError::NotFound { .. })
+    }
+
+    /// True when the request named a kind the cluster does not serve, or more than one.
+    pub fn is_kind_question(&self) -> bool {
+        matches!(
+            self,
+            ExecError::UnknownKind { .. } | ExecError::AmbiguousKind { .. }
+        )
     }
 }
 

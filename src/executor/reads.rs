@@ -1,26 +1,23 @@
-//! Read actions: get, describe, logs, events, failing, diagnose, auth can-i, rollout status.
+//! Read actions: get, describe, logs, events, failing, diagnose, auth can-i; `top` and
+//! `rollout status|history` live in their own modules.
 //!
-//! Lists are fetched one bounded page at a time (`limit`), so a namespace with 10,000 pods
-//! costs one page of memory; the answer says how many more exist. Everything returned is
-//! redacted (Secret data, env values, token patterns).
+//! `get` is in `get.rs`. Everything returned is redacted (Secret data, env values, token
+//! patterns).
 
-use k8s_openapi::api::apps::v1::Deployment;
 use k8s_openapi::api::authorization::v1::{
     ResourceAttributes, SelfSubjectAccessReview, SelfSubjectAccessReviewSpec,
 };
 use k8s_openapi::api::core::v1::{Event, Pod};
-use kube::Resource;
-use kube::api::{Api, DynamicObject, GetParams, ListParams, LogParams, PostParams};
-use kube::core::Request;
+use kube::api::{Api, ListParams, LogParams, PostParams};
 use serde_json::Value;
 
 use super::resolve::{KindCache, Resolved};
-use super::table::{self, MAX_ROWS, Text};
+use super::table::{MAX_ROWS, Text};
+use super::writes::Call;
 use super::{ExecError, Target};
-use crate::actions::{Action, ObjectRef, Output, Scope};
+use crate::actions::{Action, ObjectRef, Scope};
 use crate::redact;
 
-const TABLE_ACCEPT: &str = "application/json;as=Table;v=v1;g=meta.k8s.io,application/json";
 /// Log lines shown when the request names no `--tail`.
 const DEFAULT_TAIL: i64 = 200;
 
@@ -39,8 +36,8 @@ pub async fn run(
             field_selector,
             output,
         } => {
-            let resolved = kinds.resolve(client, resource).await?;
-            let q = Query {
+            let resolved = kinds.resolve(resource).await?;
+            let q = super::get::Query {
                 resolved: &resolved,
                 resource,
                 name: name.as_deref(),
@@ -48,7 +45,7 @@ pub async fn run(
                 selector: selector.as_deref(),
                 field_selector: field_selector.as_deref(),
             };
-            get(client, &q, *output).await
+            super::get::get(client, kinds, &q, *output).await
         }
         Action::Describe {
             resource,
@@ -75,155 +72,42 @@ pub async fn run(
         }
         Action::Events { scope, object } => events(client, scope, object.as_ref()).await,
         Action::Failing { scope } => failing(client, scope).await,
-        Action::Diagnose { name, namespace } => super::diagnose::diagnose(client, name, namespace).await,
+        Action::Diagnose { name, namespace } => {
+            super::diagnose::diagnose(client, name, namespace).await
+        }
         Action::AuthCanI {
             verb,
             resource,
             name,
             scope,
         } => {
-            let resolved = kinds.resolve(client, resource).await?;
-            let review = access_review(
-                client,
-                verb,
-                &resolved,
-                name.as_deref(),
-                scope.namespace(),
-            )
-            .await?;
+            let resolved = kinds.resolve(resource).await?;
+            let review =
+                access_review(client, verb, &resolved, name.as_deref(), scope.namespace()).await?;
             Ok(if review.allowed {
                 "yes".to_string()
             } else {
-                format!("no{}", review.reason.map(|r| format!(" — {r}")).unwrap_or_default())
+                format!(
+                    "no{}",
+                    review.reason.map(|r| format!(" — {r}")).unwrap_or_default()
+                )
             })
         }
         Action::RolloutStatus { target, namespace } => {
-            if target.kind != crate::actions::WorkloadKind::Deployment {
-                return Err(ExecError::Unsupported(format!(
-                    "rollout status of a {} is not available in this kubechat release yet; ask for `get {} {}` instead",
-                    target.kind, target.kind, target.name
-                )));
-            }
-            rollout_status(client, &target.name, namespace).await
+            super::rollout::status(client, target, namespace).await
         }
-        Action::Top { .. } => Err(ExecError::Unsupported(
-            "`top` is not available in this kubechat release yet (it needs the metrics.k8s.io reader)".into(),
-        )),
-        Action::RolloutHistory { .. } => Err(ExecError::Unsupported(
-            "`rollout history` is not available in this kubechat release yet".into(),
-        )),
+        Action::RolloutHistory { target, namespace } => {
+            super::rollout::history(client, target, namespace).await
+        }
+        Action::Top {
+            resource,
+            scope,
+            name,
+        } => super::top::top(client, kinds, *resource, scope, name.as_deref()).await,
         write => Err(ExecError::Invalid(format!(
             "`{}` changes the cluster and must be previewed and approved",
             write.verb()
         ))),
-    }
-}
-
-struct Query<'a> {
-    resolved: &'a Resolved,
-    resource: &'a str,
-    name: Option<&'a str>,
-    scope: &'a Scope,
-    selector: Option<&'a str>,
-    field_selector: Option<&'a str>,
-}
-
-impl Query<'_> {
-    fn namespace(&self) -> Option<&str> {
-        if self.resolved.namespaced {
-            self.scope.namespace()
-        } else {
-            None
-        }
-    }
-
-    fn target(&self) -> Target {
-        Target {
-            verb: if self.name.is_some() { "get" } else { "list" }.into(),
-            resource: self.resource.to_string(),
-            name: self.name.map(str::to_string),
-            namespace: self.namespace().map(str::to_string),
-            ..Default::default()
-        }
-    }
-}
-
-async fn get(client: &kube::Client, q: &Query<'_>, output: Output) -> Result<String, ExecError> {
-    let url = DynamicObject::url_path(&q.resolved.api, q.namespace());
-    let request = Request::new(url);
-    let mut http = match q.name {
-        Some(name) => request.get(name, &GetParams::default()),
-        None => request.list(&ListParams {
-            label_selector: q.selector.map(str::to_string),
-            field_selector: q.field_selector.map(str::to_string),
-            limit: Some(MAX_ROWS as u32),
-            ..Default::default()
-        }),
-    }
-    .map_err(|e| ExecError::Invalid(e.to_string()))?;
-    let as_table = matches!(output, Output::Table | Output::Wide);
-    if as_table {
-        http.headers_mut().insert(
-            http::header::ACCEPT,
-            http::HeaderValue::from_static(TABLE_ACCEPT),
-        );
-    }
-    let mut value: Value = client
-        .request(http)
-        .await
-        .map_err(|e| ExecError::from_kube(e, &q.target()))?;
-    let more = more_note(&value);
-    redact::object(&mut value);
-    let body = match output {
-        Output::Table | Output::Wide => {
-            let all_ns = q.resolved.namespaced && *q.scope == Scope::AllNamespaces;
-            let t = table::render_server_table(&value, output == Output::Wide, all_ns);
-            if t.is_empty() {
-                return Ok(no_resources(q));
-            }
-            t.render()
-        }
-        Output::Json => serde_json::to_string_pretty(&strip_noise(value))
-            .map_err(|e| ExecError::Api(e.to_string()))?,
-        Output::Yaml => to_yaml(&strip_noise(value))?,
-        Output::Name => names(&value, &q.resolved.api.kind.to_lowercase()),
-    };
-    Ok(format!("{body}{more}"))
-}
-
-fn no_resources(q: &Query<'_>) -> String {
-    match q.namespace() {
-        Some(ns) => format!("No {} found in {ns}.", q.resource),
-        None => format!("No {} found.", q.resource),
-    }
-}
-
-/// "… and N more" when the server has more pages than we showed.
-fn more_note(list: &Value) -> String {
-    let cont = list["metadata"]["continue"].as_str().unwrap_or("");
-    if cont.is_empty() {
-        return String::new();
-    }
-    let shown = list["rows"]
-        .as_array()
-        .or(list["items"].as_array())
-        .map_or(0, Vec::len);
-    match list["metadata"]["remainingItemCount"].as_u64() {
-        Some(rest) => format!(
-            "… and {rest} more ({} in total); narrow it down with a name, -l selector or namespace.\n",
-            rest + shown as u64
-        ),
-        None => format!(
-            "… and more (showing the first {shown}); narrow it down with a name, -l selector or namespace.\n"
-        ),
-    }
-}
-
-fn names(value: &Value, kind: &str) -> String {
-    let one = |v: &Value| format!("{kind}/{}\n", v["metadata"]["name"].as_str().unwrap_or(""));
-    match value["items"].as_array() {
-        Some(items) => items.iter().map(one).collect(),
-        None => one(value),
     }
 }
 
@@ -258,31 +142,20 @@ async fn describe(
     name: &str,
     namespace: Option<&str>,
 ) -> Result<String, ExecError> {
-    let resolved = kinds.resolve(client, resource).await?;
-    let ns = namespace.filter(|_| resolved.namespaced);
-    let api: Api<DynamicObject> = match ns {
-        Some(ns) => Api::namespaced_with(client.clone(), ns, &resolved.api),
-        None => Api::all_with(client.clone(), &resolved.api),
-    };
-    let target = Target {
-        verb: "get".into(),
-        resource: resource.into(),
-        name: Some(name.into()),
-        namespace: ns.map(str::to_string),
-        ..Default::default()
-    };
-    let obj = api
-        .get(name)
-        .await
-        .map_err(|e| ExecError::from_kube(e, &target))?;
+    let call = Call::new(client, kinds, resource, name, namespace, "get").await?;
+    let obj = call.live().await?;
     let mut value = serde_json::to_value(&obj).map_err(|e| ExecError::Api(e.to_string()))?;
     redact::object(&mut value);
     let mut out = to_yaml(&strip_noise(value))?;
     let object = ObjectRef {
-        resource: resolved.api.plural.clone(),
+        resource: call.resolved.api.plural.clone(),
         name: name.to_string(),
     };
-    let scope = ns.map_or(Scope::Cluster, |n| Scope::Namespace(n.to_string()));
+    let scope = call
+        .target
+        .namespace
+        .clone()
+        .map_or(Scope::Cluster, Scope::Namespace);
     out.push_str("\nEvents:\n");
     out.push_str(&events(client, &scope, Some(&object)).await?);
     Ok(out)
@@ -308,9 +181,16 @@ async fn logs(
         Err(kube::Error::Api(status)) if status.code == 400 => {
             // "container x is waiting to start", "previous terminated container not found"…
             return Ok(format!(
-                "No logs for pod {pod} in {namespace}: {}.",
+                "No logs for pod {pod} in {namespace} yet: {}.",
                 status.message
             ));
+        }
+        Err(kube::Error::Api(status)) if kubelet_unreachable(status.code, &status.message) => {
+            return Err(ExecError::KubeletUnreachable {
+                pod: pod.into(),
+                namespace: namespace.into(),
+                detail: status.message.clone(),
+            });
         }
         Err(e) => {
             let mut err = ExecError::from_kube(e, &target);
@@ -334,6 +214,23 @@ async fn logs(
     Ok(out)
 }
 
+/// The API server proxies logs from the kubelet on the pod's node; when that node is down or
+/// cut off it answers 5xx with the dial error (`dial tcp 10.0.0.5:10250: connect: no route to
+/// host`, `i/o timeout`, a proxy's `502 Bad Gateway`).
+fn kubelet_unreachable(code: u16, message: &str) -> bool {
+    code >= 500
+        && [
+            ":10250",
+            "dial tcp",
+            "no route to host",
+            "connection refused",
+            "i/o timeout",
+            "Bad Gateway",
+        ]
+        .iter()
+        .any(|m| message.contains(m))
+}
+
 /// Events in a scope, optionally for one object, oldest first like kubectl.
 pub async fn events(
     client: &kube::Client,
@@ -344,7 +241,14 @@ pub async fn events(
         Scope::Namespace(ns) => Api::namespaced(client.clone(), ns),
         _ => Api::all(client.clone()),
     };
-    let field_selector = object.map(|o| format!("involvedObject.name={}", o.name));
+    // Like `kubectl events --for kind/name`: the name, and the kind when it is a built-in.
+    let field_selector = object.map(|o| match crate::kinds::lookup(&o.resource) {
+        Some(k) => format!(
+            "involvedObject.kind={},involvedObject.name={}",
+            k.kind, o.name
+        ),
+        None => format!("involvedObject.name={}", o.name),
+    });
     let lp = ListParams {
         field_selector,
         limit: Some(500),
@@ -513,48 +417,5 @@ pub async fn access_review(
     Ok(Review {
         allowed: status.allowed && !status.denied.unwrap_or(false),
         reason: status.reason.filter(|r| !r.is_empty()),
-    })
-}
-
-async fn rollout_status(
-    client: &kube::Client,
-    name: &str,
-    namespace: &str,
-) -> Result<String, ExecError> {
-    let api: Api<Deployment> = Api::namespaced(client.clone(), namespace);
-    let target = Target {
-        verb: "get".into(),
-        resource: "deployments".into(),
-        name: Some(name.into()),
-        namespace: Some(namespace.into()),
-        ..Default::default()
-    };
-    let d = api
-        .get(name)
-        .await
-        .map_err(|e| ExecError::from_kube(e, &target))?;
-    let want = d.spec.as_ref().and_then(|s| s.replicas).unwrap_or(1);
-    let st = d.status.unwrap_or_default();
-    let updated = st.updated_replicas.unwrap_or(0);
-    let available = st.available_replicas.unwrap_or(0);
-    let total = st.replicas.unwrap_or(0);
-    let observed = st.observed_generation.unwrap_or(0) >= d.metadata.generation.unwrap_or(0);
-    Ok(if !observed {
-        format!("Waiting for deployment \"{name}\" spec update to be observed…")
-    } else if updated < want {
-        format!(
-            "Waiting for deployment \"{name}\" rollout to finish: {updated} of {want} updated replicas are available…"
-        )
-    } else if total > updated {
-        format!(
-            "Waiting for deployment \"{name}\" rollout to finish: {} old replicas are pending termination…",
-            total - updated
-        )
-    } else if available < updated {
-        format!(
-            "Waiting for deployment \"{name}\" rollout to finish: {available} of {updated} updated replicas are available…"
-        )
-    } else {
-        format!("deployment \"{name}\" successfully rolled out")
     })
 }

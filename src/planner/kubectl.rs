@@ -263,6 +263,16 @@ type Target = (Kind, Option<String>);
 /// Targets at the start of `pos`: `kind/name [kind/name…]` or `kind [name…]`.
 /// Returns the targets (names may be empty for `kind` alone) and how many positionals they used.
 fn targets(pos: &[String], more_names: bool) -> Result<(Vec<Target>, usize), Planned> {
+    targets_with(pos, more_names, target::resolve_kind)
+}
+
+type KindFn = fn(&str) -> Result<Kind, Planned>;
+
+fn targets_with(
+    pos: &[String],
+    more_names: bool,
+    resolve: KindFn,
+) -> Result<(Vec<Target>, usize), Planned> {
     let Some(first) = pos.first() else {
         return Ok((Vec::new(), 0));
     };
@@ -270,7 +280,7 @@ fn targets(pos: &[String], more_names: bool) -> Result<(Vec<Target>, usize), Pla
         let mut out = Vec::new();
         for p in pos.iter().take_while(|p| p.contains('/')) {
             let (kind, name) = p.split_once('/').unwrap_or_default();
-            out.push((target::resolve_kind(kind)?, Some(name_arg(name)?)));
+            out.push((resolve(kind)?, Some(name_arg(name)?)));
             if !more_names {
                 break;
             }
@@ -278,7 +288,7 @@ fn targets(pos: &[String], more_names: bool) -> Result<(Vec<Target>, usize), Pla
         let used = out.len();
         return Ok((out, used));
     }
-    let kind = target::resolve_kind(first)?;
+    let kind = resolve(first)?;
     let names: Vec<&String> = if more_names {
         pos[1..].iter().collect()
     } else {
@@ -298,7 +308,19 @@ fn targets(pos: &[String], more_names: bool) -> Result<(Vec<Target>, usize), Pla
 /// One target (`kind/name` or `kind name`), nothing else allowed after it except what
 /// `rest_ok` accepts.
 fn one_target(pos: &[String]) -> Result<(Kind, Option<String>, usize), Planned> {
-    let (mut t, used) = targets(pos, false)?;
+    one_target_with(pos, target::resolve_kind)
+}
+
+/// [`one_target`] for workload verbs (rollout, scale, set image): only built-in kinds.
+fn workload_target(pos: &[String]) -> Result<(Kind, Option<String>, usize), Planned> {
+    one_target_with(pos, target::resolve_known_kind)
+}
+
+fn one_target_with(
+    pos: &[String],
+    resolve: KindFn,
+) -> Result<(Kind, Option<String>, usize), Planned> {
+    let (mut t, used) = targets_with(pos, false, resolve)?;
     match t.pop() {
         Some((kind, name)) => Ok((kind, name, used)),
         None => Err(reply::not_understood("it names no object", Topic::Kubectl)),

@@ -277,9 +277,38 @@ pub(super) fn kind_of(word: &str) -> Option<Kind> {
     })
 }
 
-/// Resolves a word in a position where only a kind can stand (kubectl syntax).
-pub(super) fn resolve_kind(word: &str) -> Result<Kind, Planned> {
+/// Resolves a word where only a built-in kind makes sense (workload verbs: a CRD cannot be
+/// scaled or rolled out by kubechat), so `rollout restart payment-api` is not read as a kind.
+pub(super) fn resolve_known_kind(word: &str) -> Result<Kind, Planned> {
     kind_of(word).ok_or_else(|| unknown_kind(word))
+}
+
+/// Resolves a word in a position where only a kind can stand (kubectl syntax).
+///
+/// A word that is no built-in kind (nor a near miss of one) may still be a custom kind's
+/// plural, singular, Kind or short name (`widgets`, `wd`): it passes through, and API
+/// discovery resolves it before policy runs (answering unknown kinds with suggestions).
+pub(super) fn resolve_kind(word: &str) -> Result<Kind, Planned> {
+    if let Some(kind) = kind_of(word) {
+        return Ok(kind);
+    }
+    if kinds::suggest(word).is_some() || !could_be_kind(word) {
+        return Err(unknown_kind(word));
+    }
+    Ok(Kind {
+        // Assumed namespaced; discovery corrects this when it runs.
+        resource: Cow::Owned(word.to_ascii_lowercase()),
+        namespaced: true,
+    })
+}
+
+/// A resource name as Kubernetes spells them: a letter, then letters, digits, `-` or `.`.
+fn could_be_kind(word: &str) -> bool {
+    word.len() <= 253
+        && word.starts_with(|c: char| c.is_ascii_alphabetic())
+        && word
+            .chars()
+            .all(|c| c.is_ascii_alphanumeric() || c == '-' || c == '.')
 }
 
 /// "I don't know the kind …", with the close match when there is one.

@@ -19,6 +19,7 @@ fn cluster(name: &str, production: bool, globs: &[&str]) -> ClusterConfig {
         default_namespace: "default".into(),
         production,
         production_namespaces: globs.iter().map(|s| s.to_string()).collect(),
+        discovery_refresh_seconds: 30,
     }
 }
 

@@ -3,6 +3,8 @@
 //! (payments-devs) asks, bob (sre) approves; helpers to inspect what the server received.
 #![allow(dead_code)]
 
+pub mod reads;
+
 use jiff::Timestamp;
 use kubechat::app::{App, Reply, Status};
 use kubechat::clock::Clock;
@@ -51,12 +53,17 @@ pub struct Harness {
 }
 
 pub async fn harness() -> Harness {
+    harness_with(|conn| conn).await
+}
+
+/// The harness with its cluster connection adjusted (e.g. the discovery refresh interval).
+pub async fn harness_with(tweak: impl FnOnce(ClusterConn) -> ClusterConn) -> Harness {
     let server = MockServer::start().await;
     let dir = tempfile::tempdir().expect("tempdir");
     let url = format!("sqlite://{}", dir.path().join("ledger.db").display());
     let ledger = Ledger::open(&url).await.expect("ledger opens");
     let kube_config = kube::Config::new(server.uri().parse().expect("uri"));
-    let conn = ClusterConn::new("prod-eu", kube_config).expect("client");
+    let conn = tweak(ClusterConn::new("prod-eu", kube_config).expect("client"));
     let config = Config::parse(CONFIG).expect("config");
     let start: Timestamp = "2026-11-22T10:00:00Z".parse().expect("time");
     let app = App::new(

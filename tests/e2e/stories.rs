@@ -1,5 +1,5 @@
-//! The user stories against a real cluster: vera (`view`) reads and is refused a scale at
-//! preview; ed (`edit`) scales, restarts, sets an image and undoes it, labels, applies a
+//! The user stories against a real cluster: vera (`view`) reads (get, describe, rollout
+//! status and history, top) and is refused a scale at preview; ed (`edit`) scales, restarts, sets an image and undoes it, labels, applies a
 //! two-document manifest, starts a job from a cronjob and deletes a pod — each previewed as
 //! ed (dry run + diff), approved by abe, and checked with the admin client afterwards.
 //! Assumes no running nodes (pods stay Pending) and no metrics server.
@@ -194,6 +194,40 @@ async fn scale_restart_image_undo(bot: &Bot, admin: &Client, ns: &str) {
     assert_eq!(image(&web(admin, ns).await), PAUSE);
 }
 
+/// vera (view) reads the rollout state and history kubechat builds from the Deployment's
+/// ReplicaSets, and asks for `top` (without metrics-server: a plain answer saying so).
+async fn rollout_and_top(bot: &Bot) {
+    let history = bot
+        .says("vera", "kubectl rollout history deployment/web")
+        .await;
+    assert_eq!(history.status, Status::Answered, "{}", history.reply);
+    assert!(
+        history
+            .reply
+            .starts_with("deployment.apps/web\nREVISION   CHANGE-CAUSE\n1 "),
+        "{}",
+        history.reply
+    );
+    let status = bot
+        .says("vera", "kubectl rollout status deployment/web")
+        .await;
+    assert_eq!(status.status, Status::Answered, "{}", status.reply);
+    assert!(
+        status.reply.contains("deployment \"web\""),
+        "{}",
+        status.reply
+    );
+    let top = bot.says("vera", "kubectl top pods").await;
+    match top.status {
+        Status::Answered => assert!(top.reply.contains("CPU(cores)"), "{}", top.reply),
+        _ => assert!(
+            top.reply.contains("metrics-server is not installed"),
+            "{}",
+            top.reply
+        ),
+    }
+}
+
 async fn label_apply_job_delete(bot: &Bot, admin: &Client, ns: &str) {
     settled(admin, ns).await;
     bot.ask_approved("ed", "abe", "kubectl label deployment web tier=frontend")
@@ -273,6 +307,7 @@ pub async fn run(env: Env) {
     let bot = Bot::start(&env, &ns, IDENTITIES, "").await;
     reads_and_refusals(&bot, &ns).await;
     scale_restart_image_undo(&bot, &admin, &ns).await;
+    rollout_and_top(&bot).await;
     label_apply_job_delete(&bot, &admin, &ns).await;
     let report = bot.ledger.verify().await.expect("ledger verifies");
     assert!(report.first_break.is_none(), "{report:?}");

@@ -5,7 +5,7 @@
 //! live object or as "created". The preview's version is a fingerprint of every document's
 //! resourceVersion, so a change to any of them between preview and approval is refused.
 
-use kube::api::{Api, ApiResource, DynamicObject, GroupVersionKind, Patch, PatchParams};
+use kube::api::{Api, DynamicObject, Patch, PatchParams};
 use serde_json::{Value, json};
 
 use super::review::{self, Need};
@@ -83,45 +83,11 @@ pub fn documents(manifest: &str) -> Result<Vec<Value>, ExecError> {
     Ok(docs)
 }
 
-async fn resolve(
+async fn docs(
     client: &kube::Client,
-    api_version: &str,
-    kind: &str,
-) -> Result<Resolved, ExecError> {
-    let (group, version) = api_version.rsplit_once('/').unwrap_or(("", api_version));
-    let gvk = GroupVersionKind::gvk(group, version, kind);
-    if let Some(k) = crate::kinds::KINDS
-        .iter()
-        .find(|k| k.kind == kind && k.group == group)
-    {
-        return Ok(Resolved {
-            api: ApiResource::from_gvk_with_plural(&gvk, k.resource),
-            namespaced: k.namespaced,
-        });
-    }
-    match kube::discovery::pinned_kind(client, &gvk).await {
-        Ok((api, caps)) => Ok(Resolved {
-            api,
-            namespaced: caps.scope == kube::discovery::Scope::Namespaced,
-        }),
-        Err(kube::Error::Api(s)) if s.code == 404 => {
-            Err(ExecError::UnknownKind(format!("{kind} ({api_version})")))
-        }
-        Err(kube::Error::Discovery(_)) => {
-            Err(ExecError::UnknownKind(format!("{kind} ({api_version})")))
-        }
-        Err(e) => Err(ExecError::from_kube(
-            e,
-            &Target {
-                verb: "discover".into(),
-                resource: kind.to_string(),
-                ..Default::default()
-            },
-        )),
-    }
-}
-
-async fn docs(client: &kube::Client, action: &Action) -> Result<Vec<Doc>, ExecError> {
+    kinds: &KindCache,
+    action: &Action,
+) -> Result<Vec<Doc>, ExecError> {
     let Action::Apply {
         manifest,
         namespace,
@@ -140,7 +106,7 @@ async fn docs(client: &kube::Client, action: &Action) -> Result<Vec<Doc>, ExecEr
             .as_str()
             .unwrap_or_default()
             .to_string();
-        let resolved = resolve(client, &api_version, &kind).await?;
+        let resolved = kinds.resolve_gvk(&api_version, &kind).await?;
         let ns = resolved.namespaced.then(|| {
             body["metadata"]["namespace"]
                 .as_str()
@@ -199,10 +165,10 @@ fn params(dry_run: bool) -> PatchParams {
 /// Previews every document: RBAC (patch; create for new objects), dry-run apply, diff.
 pub async fn preview(
     client: &kube::Client,
-    _kinds: &KindCache,
+    kinds: &KindCache,
     action: &Action,
 ) -> Result<WritePreview, ExecError> {
-    let docs = docs(client, action).await?;
+    let docs = docs(client, kinds, action).await?;
     let needs: Vec<Need> = docs.iter().map(|d| d.need("patch")).collect();
     let verdict = review::check(client, &needs).await?;
     if let Some((need, reason)) = verdict.denied {
@@ -297,11 +263,11 @@ async fn unchanged(
 /// Captures every document's live object (or its absence) before the apply.
 pub async fn capture(
     client: &kube::Client,
-    _kinds: &KindCache,
+    kinds: &KindCache,
     action: &Action,
     expected: Option<&str>,
 ) -> Result<Vec<Captured>, ExecError> {
-    let docs = docs(client, action).await?;
+    let docs = docs(client, kinds, action).await?;
     let lives = unchanged(&docs, expected).await?;
     docs.iter()
         .zip(&lives)
@@ -320,11 +286,11 @@ pub async fn capture(
 /// Applies every document in order; existing objects carry their previewed resourceVersion.
 pub async fn execute(
     client: &kube::Client,
-    _kinds: &KindCache,
+    kinds: &KindCache,
     action: &Action,
     expected: Option<&str>,
 ) -> Result<String, ExecError> {
-    let docs = docs(client, action).await?;
+    let docs = docs(client, kinds, action).await?;
     let lives = unchanged(&docs, expected).await?;
     let mut done = Vec::new();
     for (d, live) in docs.iter().zip(&lives) {

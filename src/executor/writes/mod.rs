@@ -21,6 +21,8 @@ use serde::{Deserialize, Serialize};
 use serde_json::Value;
 
 pub use rollback::current_revision as deployment_revision;
+pub(super) use rollback::history as deployment_history;
+pub(super) use single::Call;
 
 use super::ExecError;
 use super::resolve::{KindCache, Resolved};

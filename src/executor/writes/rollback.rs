@@ -69,23 +69,14 @@ pub fn current_revision(deployment: &Value) -> Option<u64> {
 }
 
 /// The Deployment's revisions, from its ReplicaSets (owned by its uid), oldest first.
-async fn history(
+pub async fn history(
     client: &kube::Client,
     namespace: &str,
     deployment: &Deployment,
 ) -> Result<Vec<Revision>, ExecError> {
     let api: Api<ReplicaSet> = Api::namespaced(client.clone(), namespace);
-    let selector = deployment
-        .spec
-        .as_ref()
-        .and_then(|s| s.selector.match_labels.as_ref())
-        .map(|m| {
-            m.iter()
-                .map(|(k, v)| format!("{k}={v}"))
-                .collect::<Vec<_>>()
-                .join(",")
-        })
-        .unwrap_or_default();
+    let selector =
+        crate::executor::rollout::selector_text(deployment.spec.as_ref().map(|s| &s.selector));
     let target = Target {
         verb: "list".into(),
         resource: "replicasets".into(),

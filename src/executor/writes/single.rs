@@ -35,7 +35,7 @@ impl Call {
         namespace: Option<&str>,
         verb: &'static str,
     ) -> Result<Call, ExecError> {
-        let resolved = kinds.resolve(client, resource).await?;
+        let resolved = kinds.resolve(resource).await?;
         let ns = namespace.filter(|_| resolved.namespaced);
         let api = match ns {
             Some(ns) => Api::namespaced_with(client.clone(), ns, &resolved.api),
@@ -82,7 +82,8 @@ impl Call {
         }
     }
 
-    async fn not_found(&self) -> ExecError {
+    /// "No such X", with close names of what exists (one bounded metadata list).
+    pub async fn not_found(&self) -> ExecError {
         let names = self
             .api
             .list_metadata(&ListParams {

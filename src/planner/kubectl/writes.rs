@@ -7,7 +7,7 @@ use crate::planner::target;
 use crate::planner::{PlanContext, Planned, words};
 
 use super::flags::{self, flag};
-use super::{Outcome, bad_value, done, name_arg, no_more, one_target, where_from};
+use super::{Outcome, bad_value, done, name_arg, no_more, where_from, workload_target};
 
 /// `kubectl rollout status|history|restart|undo KIND/NAME` (or `KIND NAME`).
 pub(super) fn rollout(args: &[String], ctx: &PlanContext<'_>) -> Outcome {
@@ -31,7 +31,7 @@ pub(super) fn rollout(args: &[String], ctx: &PlanContext<'_>) -> Outcome {
             "rollout {sub} of which deployment? e.g. \"kubectl rollout {sub} deploy/payment-api\"."
         )));
     }
-    let (kind, name, used) = one_target(&a.pos[1..])?;
+    let (kind, name, used) = workload_target(&a.pos[1..])?;
     no_more(&a.pos[1 + used..], "rollout")?;
     let Some(name) = name else {
         return Ok(Planned::Clarify(format!(
@@ -74,7 +74,7 @@ pub(super) fn rollout(args: &[String], ctx: &PlanContext<'_>) -> Outcome {
 pub(super) fn scale(args: &[String], ctx: &PlanContext<'_>) -> Outcome {
     let a = flags::parse(args, &[flag(&["--replicas"], "replicas", true)])?;
     let wh = where_from(&a, ctx)?;
-    let (kind, name, used) = one_target(&a.pos)?;
+    let (kind, name, used) = workload_target(&a.pos)?;
     no_more(&a.pos[used..], "scale")?;
     let Some(name) = name else {
         return Ok(Planned::Clarify(
@@ -126,7 +126,7 @@ pub(super) fn set(args: &[String], ctx: &PlanContext<'_>) -> Outcome {
             ));
         }
     }
-    let (kind, name, used) = one_target(&a.pos[1..])?;
+    let (kind, name, used) = workload_target(&a.pos[1..])?;
     let Some(name) = name else {
         return Ok(Planned::Clarify(
             "Set the image of which workload? e.g. \"kubectl set image deploy/payment-api app=registry/pay:1.4.2\"."
