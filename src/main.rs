@@ -4,6 +4,7 @@ use clap::Parser;
 
 #[tokio::main]
 async fn main() -> std::process::ExitCode {
+    kubechat::executor::install_crypto_provider();
     let cli = kubechat::cli::Cli::parse();
     let format = kubechat::cli::load_config(cli.config.as_ref())
         .map(|c| c.server.log_format.clone())
