@@ -84,7 +84,7 @@ impl Shared {
         event_id: &EventId,
     ) -> bool {
         room.state() == RoomState::Joined
-            && sender != self.own
+            && sender.as_str() != self.own
             && sent >= self.started
             && self.first(event_id)
     }

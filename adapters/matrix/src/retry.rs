@@ -9,7 +9,7 @@
 use std::future::Future;
 use std::time::{Duration, SystemTime};
 
-use matrix_sdk::ruma::api::client::error::{ErrorKind, RetryAfter};
+use matrix_sdk::ruma::api::error::{ErrorKind, LimitExceededErrorData, RetryAfter};
 
 /// Tries per message before it is given up (logged).
 pub const ATTEMPTS: u32 = 6;
@@ -19,7 +19,7 @@ pub const MAX_WAIT: Duration = Duration::from_secs(60);
 /// How long an `M_LIMIT_EXCEEDED` asks to wait; `None` for other errors. A limit without a
 /// time waits one second.
 pub fn retry_after(kind: &ErrorKind, now: SystemTime) -> Option<Duration> {
-    let ErrorKind::LimitExceeded { retry_after } = kind else {
+    let ErrorKind::LimitExceeded(LimitExceededErrorData { retry_after, .. }) = kind else {
         return None;
     };
     let wait = match retry_after {
@@ -102,7 +102,7 @@ where
 #[cfg(test)]
 mod tests {
     use matrix_sdk::ruma::api::EndpointError;
-    use matrix_sdk::ruma::api::client::Error as ClientError;
+    use matrix_sdk::ruma::api::error::Error as ClientError;
 
     use super::*;
 
