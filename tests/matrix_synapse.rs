@@ -23,8 +23,10 @@ use kubechat::telemetry::Metrics;
 use people::{Homeserver, Person, relation, thread_of};
 use serde_json::{Value, json};
 use tokio::task::JoinHandle;
-use wiremock::matchers::{body_partial_json, header, method, path, query_param, query_param_is_missing};
-use wiremock::{Mock, MockServer, ResponseTemplate};
+use wiremock::matchers::{
+    body_partial_json, header, header_regex, method, path, query_param, query_param_is_missing,
+};
+use wiremock::{MockServer, ResponseTemplate};
 
 use common::{PLAN_EXTRA, as_alice, allow_all_reviews, head, received};
 
@@ -41,11 +43,50 @@ fn deployment(replicas: u32, rv: &str) -> Value {
     })
 }
 
-/// The fake cluster: alice may read and scale payment-api; the real (not dry-run) patch must
-/// carry bob as approver and happens at most once.
+/// A `meta.k8s.io/v1 Table`, as the API server answers `kubectl get` (columns of its
+/// `Accept: …;as=Table` response).
+fn table(columns: &[&str], rows: Vec<Value>) -> Value {
+    let defs: Vec<Value> = columns
+        .iter()
+        .map(|c| json!({"name": c, "type": "string", "format": "", "description": "", "priority": 0}))
+        .collect();
+    json!({"kind": "Table", "apiVersion": "meta.k8s.io/v1", "metadata": {"resourceVersion": "100"},
+           "columnDefinitions": defs, "rows": rows})
+}
+
+/// The fake cluster: alice may read payment-api and the pods (150 of them; kubechat lists 50,
+/// still too many for one message) and scale payment-api; the real (not dry-run) patch must carry bob as approver and
+/// happens at most once.
 async fn cluster() -> MockServer {
     let server = MockServer::start().await;
     allow_all_reviews(&server).await;
+    let row = json!({"cells": ["payment-api", "3/3", 3, 3, "5d"],
+                     "object": {"kind": "PartialObjectMetadata", "apiVersion": "meta.k8s.io/v1",
+                                "metadata": {"name": "payment-api", "namespace": "prod"}}});
+    as_alice()
+        .and(method("GET"))
+        .and(path(DEPLOY))
+        .and(header_regex("accept", "as=Table"))
+        .respond_with(ResponseTemplate::new(200).set_body_json(table(
+            &["Name", "Ready", "Up-to-date", "Available", "Age"],
+            vec![row],
+        )))
+        .with_priority(1)
+        .mount(&server)
+        .await;
+    let pods = (0..150)
+        .map(|i| json!({"cells": [format!("payment-api-{i:03}"), "1/1", "Running", 0, "5d"],
+                        "object": {"metadata": {"name": format!("payment-api-{i:03}"), "namespace": "prod"}}}))
+        .collect();
+    as_alice()
+        .and(method("GET"))
+        .and(path("/api/v1/namespaces/prod/pods"))
+        .respond_with(ResponseTemplate::new(200).set_body_json(table(
+            &["Name", "Ready", "Status", "Restarts", "Age"],
+            pods,
+        )))
+        .mount(&server)
+        .await;
     as_alice()
         .and(method("GET"))
         .and(path(DEPLOY))
@@ -215,7 +256,7 @@ async fn alice_asks_a_read_in_a_room_and_the_answer_comes_in_her_thread() {
         .await;
     let replies = w.bot_says_in(&ask, 1).await;
     let reply = &replies[0];
-    assert!(body(reply).contains("payment-api"), "{reply:#}");
+    assert!(body(reply).contains("payment-api   3/3"), "{reply:#}");
     assert_eq!(reply["content"]["m.relates_to"]["rel_type"], "m.thread");
     assert_eq!(reply["content"]["format"], "org.matrix.custom.html");
     assert_eq!(reply["content"]["m.mentions"], json!({}), "pings nobody");
@@ -224,6 +265,15 @@ async fn alice_asks_a_read_in_a_room_and_the_answer_comes_in_her_thread() {
     for r in gets {
         assert_eq!(head(&r, "impersonate-user").as_deref(), Some("alice@example.com"));
     }
+    // 150 pods do not fit one message: cut with counts, the whole list attached as a file.
+    let many = w.alice.say(&w.room, "!kubechat get pods", None).await;
+    let said = w.bot_says_in(&many, 2).await;
+    let text = body(&said[0]);
+    assert!(text.contains("payment-api-000") && !text.contains("payment-api-049"), "{text}");
+    assert!(text.contains("more lines ("), "{text}");
+    assert_eq!(said[1]["content"]["msgtype"], "m.file", "{:#}", said[1]);
+    let url = said[1]["content"]["url"].as_str().expect("mxc url");
+    assert!(url.starts_with("mxc://localhost/"), "{url}");
     // Plain room talk is not for kubechat; nor is mallory, who is refused in her thread.
     let chat = w.alice.say(&w.room, "lunch at noon?", None).await;
     let stranger = w
@@ -237,7 +287,8 @@ async fn alice_asks_a_read_in_a_room_and_the_answer_comes_in_her_thread() {
     assert!(
         !everything.iter().any(|e| thread_of(e) == Some(chat.as_str())
             && e["sender"] == w.bot.user_id.as_str()),
-        "no answer to plain room talk"
+        "no answer to plain room talk: {:#?}",
+        everything.iter().filter(|e| thread_of(e) == Some(chat.as_str())).collect::<Vec<_>>()
     );
 }
 

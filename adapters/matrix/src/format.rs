@@ -12,8 +12,8 @@ use std::fmt::Write as _;
 
 use kubechat_chat::{Outcome, PreviewCard, Risk};
 
-/// Lines of output, diff or checks shown in one message.
-pub const MAX_LINES: usize = 60;
+/// Lines of output or diff shown in one message (as in Slack: a message must stay readable).
+pub const MAX_LINES: usize = 40;
 /// Characters of output shown in one message (Matrix events are limited to 64 KiB in all,
 /// HTML and plain body together, and long messages are unreadable in a room anyway).
 pub const MAX_CHARS: usize = 12_000;
@@ -326,10 +326,10 @@ mod tests {
             .join("\n");
         let body = reply(&text);
         assert!(body.cut);
-        assert!(body.plain.contains("pod-059"));
-        assert!(!body.plain.contains("pod-060"));
+        assert!(body.plain.contains("pod-039"));
+        assert!(!body.plain.contains("pod-040"));
         assert!(
-            body.plain.contains("… 140 more lines ("),
+            body.plain.contains("… 160 more lines ("),
             "{}",
             &body.plain[body.plain.len() - 120..]
         );

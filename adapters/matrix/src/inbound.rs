@@ -15,7 +15,7 @@ use matrix_sdk::ruma::events::room::message::{
     MessageType, OriginalSyncRoomMessageEvent, Relation,
 };
 use matrix_sdk::ruma::{EventId, MilliSecondsSinceUnixEpoch, UserId};
-use matrix_sdk::{Client, Room, RoomState};
+use matrix_sdk::{Client, Room, RoomMemberships, RoomState};
 use serde_json::Value;
 use tokio::sync::mpsc;
 
@@ -317,9 +317,20 @@ impl Shared {
     }
 }
 
-/// A room with only the bot and one person: every message there is for kubechat.
+/// A room marked direct, or with only the bot and one person (joined or invited): every message
+/// there is for kubechat. The member list is fetched once per room (the sync summary's counts
+/// are not always sent); when it cannot be had, the room is not taken for a DM.
 async fn is_dm(room: &Room) -> bool {
-    room.active_members_count() <= 2 || room.is_direct().await.unwrap_or(false)
+    if room.is_direct().await.unwrap_or(false) {
+        return true;
+    }
+    match room.members(RoomMemberships::ACTIVE).await {
+        Ok(members) => members.len() == 2,
+        Err(e) => {
+            tracing::warn!(room = %room.room_id(), error = %e, "Matrix: cannot list room members");
+            false
+        }
+    }
 }
 
 /// Invitations that arrived before the first sync (or while kubechat was down).

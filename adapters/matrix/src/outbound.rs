@@ -140,7 +140,12 @@ impl Renderer {
     }
 
     async fn attach(&self, room: &Room, thread: &ThreadRef, whole: &str) -> Result<(), RenderError> {
-        if !matches!(room.encryption_state(), EncryptionState::NotEncrypted) {
+        // Asked from the homeserver when not known yet; unknown counts as encrypted.
+        let plain = matches!(
+            room.latest_encryption_state().await,
+            Ok(EncryptionState::NotEncrypted)
+        );
+        if !plain {
             tracing::info!("Matrix: output cut; no plaintext file in an encrypted room");
             return Ok(());
         }
