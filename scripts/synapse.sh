@@ -6,6 +6,8 @@
 #                              shared secret, relaxed rate limits, no federation), start it, wait
 #                              until it answers, and print `export` lines for the tests:
 #                              KUBECHAT_TEST_SYNAPSE_URL and KUBECHAT_TEST_SYNAPSE_SECRET.
+#   scripts/synapse.sh restart stop and start it again on the same port with the same data (the
+#                              Matrix tests use it to check that kubechat resumes its sync).
 #   scripts/synapse.sh stop    stop the homeserver started by `start` (idempotent).
 #
 # Each `start` uses a fresh data directory (users and rooms from an earlier run are gone); the
@@ -109,14 +111,18 @@ start() {
     secret="$("$venv/bin/python" -c 'import secrets; print(secrets.token_hex(16))')"
     write_config "$port" "$secret"
     "$venv/bin/python" -m synapse.app.homeserver -c "$data/homeserver.yaml" --generate-keys >&2
+    run_and_wait "$port"
+    log "set-up took $((SECONDS - began))s (install/check $((installed - began))s, start $((SECONDS - installed))s)"
+    echo "export KUBECHAT_TEST_SYNAPSE_URL=http://127.0.0.1:$port"
+    echo "export KUBECHAT_TEST_SYNAPSE_SECRET=$secret"
+}
+
+run_and_wait() {
+    local url="http://127.0.0.1:$1"
     "$venv/bin/python" -m synapse.app.homeserver -c "$data/homeserver.yaml" --daemonize >&2
-    local url="http://127.0.0.1:$port"
     for _ in $(seq 120); do
         if curl -fsS "$url/_matrix/client/versions" >/dev/null 2>&1; then
             log "Synapse $version answers at $url"
-            log "set-up took $((SECONDS - began))s (install/check $((installed - began))s, start $((SECONDS - installed))s)"
-            echo "export KUBECHAT_TEST_SYNAPSE_URL=$url"
-            echo "export KUBECHAT_TEST_SYNAPSE_SECRET=$secret"
             return
         fi
         sleep 0.5
@@ -124,6 +130,12 @@ start() {
     log "Synapse did not answer at $url within 60 s; its log:"
     tail -n 50 "$data/homeserver.log" >&2 || true
     exit 1
+}
+
+restart() {
+    [ -f "$data/homeserver.yaml" ] || { log "nothing to restart: run start first"; exit 1; }
+    stop_quietly
+    run_and_wait "$(sed -n 's/^  - port: //p' "$data/homeserver.yaml")"
 }
 
 stop_quietly() {
@@ -139,6 +151,7 @@ stop_quietly() {
 
 case "${1:-}" in
     start) start ;;
+    restart) restart ;;
     stop) stop_quietly; log "stopped" ;;
-    *) echo "usage: $0 start|stop" >&2; exit 2 ;;
+    *) echo "usage: $0 start|restart|stop" >&2; exit 2 ;;
 esac

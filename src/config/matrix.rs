@@ -160,6 +160,29 @@ mod tests {
     }
 
     #[test]
+    fn the_example_section_uncommented_is_valid() {
+        let example = include_str!("../../config.example.toml");
+        let start = example.find("# [matrix]\n").expect("example has [matrix]");
+        let mut text = String::from("[matrix]\n");
+        for line in example[start..].lines().skip(1) {
+            let Some(kv) = line.strip_prefix("# ") else { break };
+            let is_key = kv.split_once(" = ").is_some_and(|(k, _)| !k.contains(' '));
+            // One credential at a time; secrets inline (the env vars are not set here).
+            if is_key && !kv.starts_with("password") {
+                let kv = match kv.split_once(" = {") {
+                    Some((k, _)) => format!("{k} = \"example-secret\""),
+                    None => kv.to_string(),
+                };
+                text.push_str(&kv);
+                text.push('\n');
+            }
+        }
+        assert!(text.contains("allowed_servers"), "{text}");
+        let c = Config::parse(&text).unwrap_or_else(|e| panic!("{e}\n{text}"));
+        assert_eq!(c.matrix.expect("[matrix]").user_id, "@kubechat:example.org");
+    }
+
+    #[test]
     fn matrix_identities_must_be_full_user_ids() {
         let text = "[[identities]]\nplatform = \"matrix\"\nuser = \"alice\"\nkube_user = \"a\"\n";
         let err = Config::parse(text).expect_err("bare localpart");

@@ -56,7 +56,11 @@ impl Homeserver {
         Homeserver {
             url: var("KUBECHAT_TEST_SYNAPSE_URL"),
             secret: var("KUBECHAT_TEST_SYNAPSE_SECRET"),
-            http: reqwest::Client::new(),
+            // No pooled connections: a test that restarts Synapse must not reuse a dead one.
+            http: reqwest::Client::builder()
+                .pool_max_idle_per_host(0)
+                .build()
+                .expect("http client"),
         }
     }
 
