@@ -127,4 +127,23 @@ mod tests {
         assert!(err.to_string().contains("matrix user `U1`"));
         assert!(err.to_string().contains("[[identities]]"));
     }
+
+    #[test]
+    fn a_matrix_user_of_another_homeserver_is_not_the_mapped_one() {
+        let ids = Identities::new(&[IdentityConfig {
+            platform: Platform::Matrix,
+            user: "@alice:example.org".into(),
+            kube_user: "alice@example.com".into(),
+            groups: vec![],
+        }]);
+        assert!(ids.resolve(Platform::Matrix, "@alice:example.org").is_ok());
+        for other in [
+            "@alice:evil.org",
+            "@alice:example.org.evil.com",
+            "@Alice:example.org",
+            "alice",
+        ] {
+            assert!(ids.resolve(Platform::Matrix, other).is_err(), "{other}");
+        }
+    }
 }

@@ -36,7 +36,11 @@ async fn the_bot_resumes_after_the_homeserver_restarts() {
         .say(&w.room, "!kubechat get deployment payment-api", None)
         .await;
     let replies = w.bot_says_in(&after, 1).await;
-    assert!(body(&replies[0]).contains("payment-api   3/3"), "{:#}", replies[0]);
+    assert!(
+        body(&replies[0]).contains("payment-api   3/3"),
+        "{:#}",
+        replies[0]
+    );
     let everything = w.alice.messages(&w.room).await;
     let answers_before = everything
         .iter()

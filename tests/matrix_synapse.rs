@@ -40,13 +40,19 @@ async fn alice_asks_a_read_in_a_room_and_the_answer_comes_in_her_thread() {
     let gets = received(&w.cluster, "GET", DEPLOY).await;
     assert!(!gets.is_empty());
     for r in gets {
-        assert_eq!(head(&r, "impersonate-user").as_deref(), Some("alice@example.com"));
+        assert_eq!(
+            head(&r, "impersonate-user").as_deref(),
+            Some("alice@example.com")
+        );
     }
     // 150 pods do not fit one message: cut with counts, the whole list attached as a file.
     let many = w.alice.say(&w.room, "!kubechat get pods", None).await;
     let said = w.bot_says_in(&many, 2).await;
     let text = body(&said[0]);
-    assert!(text.contains("payment-api-000") && !text.contains("payment-api-049"), "{text}");
+    assert!(
+        text.contains("payment-api-000") && !text.contains("payment-api-049"),
+        "{text}"
+    );
     assert!(text.contains("more lines ("), "{text}");
     assert_eq!(said[1]["content"]["msgtype"], "m.file", "{:#}", said[1]);
     let url = said[1]["content"]["url"].as_str().expect("mxc url");
@@ -58,14 +64,22 @@ async fn alice_asks_a_read_in_a_room_and_the_answer_comes_in_her_thread() {
         .say(&w.room, "!kubechat get deployment payment-api", None)
         .await;
     let refusal = w.bot_says_in(&stranger, 1).await;
-    assert!(body(&refusal[0]).contains("I don't know who you are"), "{:#}", refusal[0]);
+    assert!(
+        body(&refusal[0]).contains("I don't know who you are"),
+        "{:#}",
+        refusal[0]
+    );
     assert!(body(&refusal[0]).contains(&w.mallory.user_id));
     let everything = w.alice.messages(&w.room).await;
     assert!(
-        !everything.iter().any(|e| thread_of(e) == Some(chat.as_str())
-            && e["sender"] == w.bot.user_id.as_str()),
+        !everything
+            .iter()
+            .any(|e| thread_of(e) == Some(chat.as_str()) && e["sender"] == w.bot.user_id.as_str()),
         "no answer to plain room talk: {:#?}",
-        everything.iter().filter(|e| thread_of(e) == Some(chat.as_str())).collect::<Vec<_>>()
+        everything
+            .iter()
+            .filter(|e| thread_of(e) == Some(chat.as_str()))
+            .collect::<Vec<_>>()
     );
 }
 
@@ -98,7 +112,10 @@ async fn alice_asks_a_scale_bob_reacts_and_the_preview_says_approved_by_bob() {
         "only mallory is addressed"
     );
     let patches = received(&w.cluster, "PATCH", DEPLOY).await;
-    assert!(patches.iter().all(common::is_dry_run), "mallory's reaction ran nothing");
+    assert!(
+        patches.iter().all(common::is_dry_run),
+        "mallory's reaction ran nothing"
+    );
 
     // bob reacts ✅: the change runs as alice, approved by bob, once.
     w.bob.react(&w.room, &preview_id, "✅").await;
@@ -114,12 +131,24 @@ async fn alice_asks_a_scale_bob_reacts_and_the_preview_says_approved_by_bob() {
                 .cloned()
         })
         .await;
-    let new_body = edited["content"]["m.new_content"]["body"].as_str().expect("new body");
+    let new_body = edited["content"]["m.new_content"]["body"]
+        .as_str()
+        .expect("new body");
     assert!(new_body.starts_with("✅ Executed"), "{new_body}");
-    assert!(new_body.contains(&format!("Approved by {}", w.bob.user_id)), "{new_body}");
-    assert!(!new_body.contains("React ✅"), "a settled preview takes no more decisions");
+    assert!(
+        new_body.contains(&format!("Approved by {}", w.bob.user_id)),
+        "{new_body}"
+    );
+    assert!(
+        !new_body.contains("React ✅"),
+        "a settled preview takes no more decisions"
+    );
     let result = w.bot_says_in(&ask, 3).await;
-    assert!(body(&result[2]).starts_with("✅ Executed"), "{:#}", result[2]);
+    assert!(
+        body(&result[2]).starts_with("✅ Executed"),
+        "{:#}",
+        result[2]
+    );
 
     let real: Vec<_> = received(&w.cluster, "PATCH", DEPLOY)
         .await
@@ -127,9 +156,18 @@ async fn alice_asks_a_scale_bob_reacts_and_the_preview_says_approved_by_bob() {
         .filter(|r| !common::is_dry_run(r))
         .collect();
     assert_eq!(real.len(), 1, "one approval, one change");
-    assert_eq!(head(&real[0], "impersonate-user").as_deref(), Some("alice@example.com"));
-    assert_eq!(head(&real[0], "impersonate-group").as_deref(), Some("payments-devs"));
-    assert_eq!(head(&real[0], PLAN_EXTRA).as_deref(), Some(plan_id.as_str()));
+    assert_eq!(
+        head(&real[0], "impersonate-user").as_deref(),
+        Some("alice@example.com")
+    );
+    assert_eq!(
+        head(&real[0], "impersonate-group").as_deref(),
+        Some("payments-devs")
+    );
+    assert_eq!(
+        head(&real[0], PLAN_EXTRA).as_deref(),
+        Some(plan_id.as_str())
+    );
 
     let entries = w.ledger.plan_entries(&plan_id).await.expect("entries");
     let kinds: Vec<EntryKind> = entries.iter().map(|e| e.kind).collect();
@@ -165,12 +203,16 @@ async fn a_typed_abort_in_the_thread_aborts_the_preview() {
         .wait_for(&w.room, "the preview edited", |events| {
             events
                 .iter()
-                .find(|e| e["content"]["m.relates_to"]["event_id"] == preview_id.as_str()
-                    && relation(e) == Some("m.replace"))
+                .find(|e| {
+                    e["content"]["m.relates_to"]["event_id"] == preview_id.as_str()
+                        && relation(e) == Some("m.replace")
+                })
                 .cloned()
         })
         .await;
-    let new_body = edited["content"]["m.new_content"]["body"].as_str().unwrap_or_default();
+    let new_body = edited["content"]["m.new_content"]["body"]
+        .as_str()
+        .unwrap_or_default();
     assert!(new_body.starts_with("🚫 Aborted"), "{new_body}");
     let real = received(&w.cluster, "PATCH", DEPLOY).await;
     assert!(real.iter().all(common::is_dry_run), "nothing ran");
@@ -226,7 +268,9 @@ async fn in_a_dm_every_message_is_a_request_and_invites_while_running_are_accept
         .wait_for(&dm, "the answer in the DM thread", |events| {
             events
                 .iter()
-                .find(|e| e["sender"] == w.bot.user_id.as_str() && thread_of(e) == Some(ask.as_str()))
+                .find(|e| {
+                    e["sender"] == w.bot.user_id.as_str() && thread_of(e) == Some(ask.as_str())
+                })
                 .cloned()
         })
         .await;

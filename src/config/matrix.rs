@@ -81,9 +81,7 @@ impl MatrixConfig {
         }
         match (&self.access_token, &self.password) {
             (Some(_), Some(_)) => {
-                return bad(
-                    "matrix: set either access_token or password, not both".into(),
-                );
+                return bad("matrix: set either access_token or password, not both".into());
             }
             (None, None) => {
                 return bad(
@@ -138,10 +136,22 @@ mod tests {
     #[test]
     fn bad_values_are_named() {
         let cases = [
-            ("homeserver = \"https://matrix.example.org\"", "homeserver = \"matrix.example.org\"", "matrix.homeserver"),
-            ("user_id = \"@kubechat:example.org\"", "user_id = \"kubechat\"", "matrix.user_id"),
+            (
+                "homeserver = \"https://matrix.example.org\"",
+                "homeserver = \"matrix.example.org\"",
+                "matrix.homeserver",
+            ),
+            (
+                "user_id = \"@kubechat:example.org\"",
+                "user_id = \"kubechat\"",
+                "matrix.user_id",
+            ),
             ("access_token = \"syt_secret\"", "", "access_token"),
-            ("access_token = \"syt_secret\"", "access_token = \"a\"\npassword = \"b\"", "not both"),
+            (
+                "access_token = \"syt_secret\"",
+                "access_token = \"a\"\npassword = \"b\"",
+                "not both",
+            ),
         ];
         for (from, to, named) in cases {
             let text = MINIMAL.replace(from, to);
@@ -165,7 +175,9 @@ mod tests {
         let start = example.find("# [matrix]\n").expect("example has [matrix]");
         let mut text = String::from("[matrix]\n");
         for line in example[start..].lines().skip(1) {
-            let Some(kv) = line.strip_prefix("# ") else { break };
+            let Some(kv) = line.strip_prefix("# ") else {
+                break;
+            };
             let is_key = kv.split_once(" = ").is_some_and(|(k, _)| !k.contains(' '));
             // One credential at a time; secrets inline (the env vars are not set here).
             if is_key && !kv.starts_with("password") {

@@ -20,7 +20,8 @@ use std::collections::HashMap;
 use std::sync::Arc;
 
 pub use client::{
-    ClusterConn, ConnectError, EXTRA_APPROVERS, EXTRA_PLAN_ID, Impersonation, install_crypto_provider,
+    ClusterConn, ConnectError, EXTRA_APPROVERS, EXTRA_PLAN_ID, Impersonation,
+    install_crypto_provider,
 };
 pub use writes::{Captured, WritePreview, deployment_revision};
 

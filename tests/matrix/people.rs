@@ -32,7 +32,9 @@ fn unique() -> String {
 /// The thread an event belongs to (its root), if any.
 pub fn thread_of(e: &Value) -> Option<&str> {
     let r = &e["content"]["m.relates_to"];
-    (r["rel_type"] == "m.thread").then(|| r["event_id"].as_str()).flatten()
+    (r["rel_type"] == "m.thread")
+        .then(|| r["event_id"].as_str())
+        .flatten()
 }
 
 /// The event's relation type.
@@ -80,7 +82,10 @@ impl Homeserver {
         let username = format!("{name}-{}", unique());
         let password = unique();
         let mut mac = Hmac::<sha1::Sha1>::new_from_slice(self.secret.as_bytes()).expect("key");
-        for (i, part) in [nonce.as_str(), &username, &password, "notadmin"].iter().enumerate() {
+        for (i, part) in [nonce.as_str(), &username, &password, "notadmin"]
+            .iter()
+            .enumerate()
+        {
             if i > 0 {
                 mac.update(b"\0");
             }
@@ -89,7 +94,13 @@ impl Homeserver {
         let mac = hex::encode(mac.finalize().into_bytes());
         let body = json!({"nonce": nonce, "username": username, "password": password,
                           "admin": false, "mac": mac});
-        let res = self.http.post(&endpoint).json(&body).send().await.expect("register");
+        let res = self
+            .http
+            .post(&endpoint)
+            .json(&body)
+            .send()
+            .await
+            .expect("register");
         let status = res.status();
         let out: Value = res.json().await.expect("json");
         assert!(status.is_success(), "register {username}: {status} {out}");
@@ -108,7 +119,11 @@ impl Person {
     }
 
     async fn call(&self, req: reqwest::RequestBuilder) -> Value {
-        let res = req.bearer_auth(&self.token).send().await.expect("Synapse answers");
+        let res = req
+            .bearer_auth(&self.token)
+            .send()
+            .await
+            .expect("Synapse answers");
         let status = res.status();
         let out: Value = res.json().await.unwrap_or(Value::Null);
         assert!(status.is_success(), "{}: {status} {out}", self.user_id);
@@ -118,7 +133,9 @@ impl Person {
     /// A private room with `invite`d users; its id (never parsed: it may have no server part).
     pub async fn create_room(&self, invite: &[&str]) -> String {
         let body = json!({"preset": "private_chat", "invite": invite, "name": "kubechat test"});
-        let out = self.call(self.http.post(self.api("/createRoom")).json(&body)).await;
+        let out = self
+            .call(self.http.post(self.api("/createRoom")).json(&body))
+            .await;
         out["room_id"].as_str().expect("room_id").to_string()
     }
 
@@ -128,8 +145,15 @@ impl Person {
     }
 
     async fn send(&self, room: &str, event_type: &str, content: Value) -> String {
-        let txn = format!("t{}-{}", std::process::id(), TXN.fetch_add(1, Ordering::Relaxed));
-        let url = self.api(&format!("/rooms/{}/send/{event_type}/{txn}", urlencode(room)));
+        let txn = format!(
+            "t{}-{}",
+            std::process::id(),
+            TXN.fetch_add(1, Ordering::Relaxed)
+        );
+        let url = self.api(&format!(
+            "/rooms/{}/send/{event_type}/{txn}",
+            urlencode(room)
+        ));
         let out = self.call(self.http.put(url).json(&content)).await;
         out["event_id"].as_str().expect("event_id").to_string()
     }
@@ -153,7 +177,10 @@ impl Person {
 
     /// The room's latest events, oldest first.
     pub async fn messages(&self, room: &str) -> Vec<Value> {
-        let url = self.api(&format!("/rooms/{}/messages?dir=b&limit=200", urlencode(room)));
+        let url = self.api(&format!(
+            "/rooms/{}/messages?dir=b&limit=200",
+            urlencode(room)
+        ));
         let out = self.call(self.http.get(url)).await;
         let mut events = out["chunk"].as_array().cloned().unwrap_or_default();
         events.reverse();
@@ -179,7 +206,10 @@ impl Person {
             .iter()
             .map(|e| format!("{} {}: {}", e["type"], e["sender"], e["content"]["body"]))
             .collect();
-        panic!("waited in vain for {what}; the room has:\n{}", bodies.join("\n"));
+        panic!(
+            "waited in vain for {what}; the room has:\n{}",
+            bodies.join("\n")
+        );
     }
 
     /// Waits until `user` has joined the room.

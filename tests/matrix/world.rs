@@ -70,10 +70,10 @@ pub async fn cluster() -> MockServer {
     as_alice()
         .and(method("GET"))
         .and(path("/api/v1/namespaces/prod/pods"))
-        .respond_with(ResponseTemplate::new(200).set_body_json(table(
-            &["Name", "Ready", "Status", "Restarts", "Age"],
-            pods,
-        )))
+        .respond_with(
+            ResponseTemplate::new(200)
+                .set_body_json(table(&["Name", "Ready", "Status", "Restarts", "Age"], pods)),
+        )
         .mount(&server)
         .await;
     as_alice()
@@ -93,7 +93,10 @@ pub async fn cluster() -> MockServer {
         .and(method("PATCH"))
         .and(path(DEPLOY))
         .and(query_param_is_missing("dryRun"))
-        .and(header("impersonate-extra-kubechat.io%2Fapprovers", "bob@example.com"))
+        .and(header(
+            "impersonate-extra-kubechat.io%2Fapprovers",
+            "bob@example.com",
+        ))
         .and(body_partial_json(json!({"spec": {"replicas": 5}})))
         .respond_with(ResponseTemplate::new(200).set_body_json(deployment(5, "101")))
         .expect(0..=1)
@@ -217,16 +220,20 @@ allowed_servers = ["localhost"]
         let bot = self.bot.user_id.clone();
         let root = root.to_string();
         self.alice
-            .wait_for(&self.room, &format!("{n} bot messages in thread {root}"), move |events| {
-                let found: Vec<Value> = events
-                    .iter()
-                    .filter(|e| e["sender"] == bot.as_str() && e["type"] == "m.room.message")
-                    .filter(|e| relation(e) != Some("m.replace"))
-                    .filter(|e| thread_of(e) == Some(root.as_str()))
-                    .cloned()
-                    .collect();
-                (found.len() >= n).then_some(found)
-            })
+            .wait_for(
+                &self.room,
+                &format!("{n} bot messages in thread {root}"),
+                move |events| {
+                    let found: Vec<Value> = events
+                        .iter()
+                        .filter(|e| e["sender"] == bot.as_str() && e["type"] == "m.room.message")
+                        .filter(|e| relation(e) != Some("m.replace"))
+                        .filter(|e| thread_of(e) == Some(root.as_str()))
+                        .cloned()
+                        .collect();
+                    (found.len() >= n).then_some(found)
+                },
+            )
             .await
     }
 }
@@ -234,4 +241,3 @@ allowed_servers = ["localhost"]
 pub fn body(e: &Value) -> &str {
     e["content"]["body"].as_str().unwrap_or_default()
 }
-

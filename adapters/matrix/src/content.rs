@@ -130,7 +130,10 @@ mod tests {
         let e = edit("$preview", &body());
         assert_eq!(plan_of(&e), None);
         assert_eq!(plan_of(&e["m.new_content"]), None);
-        assert_eq!(e["m.relates_to"], json!({"rel_type": "m.replace", "event_id": "$preview"}));
+        assert_eq!(
+            e["m.relates_to"],
+            json!({"rel_type": "m.replace", "event_id": "$preview"})
+        );
         assert_eq!(e["m.new_content"]["body"], "hi @room");
         assert_eq!(e["body"], "* hi @room");
         assert_eq!(e["m.new_content"]["m.mentions"], json!({}));

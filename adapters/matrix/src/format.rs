@@ -79,7 +79,11 @@ fn cut_note(f: &Fitted) -> Option<String> {
     if f.omitted_chars == 0 {
         return None;
     }
-    let lines = if f.omitted_lines == 1 { "line" } else { "lines" };
+    let lines = if f.omitted_lines == 1 {
+        "line"
+    } else {
+        "lines"
+    };
     Some(format!(
         "… {} more {lines} ({} characters) not shown; the whole output is attached.",
         f.omitted_lines, f.omitted_chars
@@ -220,7 +224,11 @@ fn preview_body(card: &PreviewCard) -> Body {
         card.approvers, card.approvals_needed
     );
     let _ = write!(plain, "Approvers: {approvers}");
-    let _ = write!(html, "<p><strong>Approvers:</strong> {}</p>", escape(&approvers));
+    let _ = write!(
+        html,
+        "<p><strong>Approvers:</strong> {}</p>",
+        escape(&approvers)
+    );
     Body { plain, html, cut }
 }
 
@@ -267,7 +275,10 @@ mod tests {
             risk: Risk::Write,
             cluster: "prod-eu".into(),
             kubectl: vec!["kubectl scale deployment/api -n prod --replicas=5".into()],
-            checks: vec!["RBAC: allowed".into(), "<img src=x onerror=alert(1)>".into()],
+            checks: vec![
+                "RBAC: allowed".into(),
+                "<img src=x onerror=alert(1)>".into(),
+            ],
             diff: "-  replicas: 3\n+  replicas: 5".into(),
             approvers: "any mapped user other than @alice:example.org".into(),
             approvals_needed: 1,
@@ -280,7 +291,10 @@ mod tests {
         let evil = "pod <a href=\"https://matrix.to/#/@room\">@room</a> & 'x'";
         let body = reply(evil);
         assert!(!body.html.contains("<a"), "{}", body.html);
-        assert!(body.html.contains("&lt;a href=&quot;https://matrix.to/#/@room&quot;&gt;"));
+        assert!(
+            body.html
+                .contains("&lt;a href=&quot;https://matrix.to/#/@room&quot;&gt;")
+        );
         assert!(body.html.contains("&amp; &#39;x&#39;"));
         let p = preview(&card());
         assert!(!p.html.contains("<img"), "{}", p.html);
@@ -303,7 +317,11 @@ mod tests {
             "React ✅ to approve or ❌ to abort",
         ] {
             assert!(p.plain.contains(part), "plain lacks {part:?}: {}", p.plain);
-            assert!(p.html.contains(&escape(part)), "html lacks {part:?}: {}", p.html);
+            assert!(
+                p.html.contains(&escape(part)),
+                "html lacks {part:?}: {}",
+                p.html
+            );
         }
         assert!(p.html.contains("<pre><code class=\"language-diff\">"));
         assert!(!p.cut);
@@ -311,9 +329,19 @@ mod tests {
 
     #[test]
     fn a_settled_preview_leads_with_the_outcome_and_drops_the_call_to_decide() {
-        let r = resolved(&card(), Outcome::Executed, "Approved by @bob:example.org. Done.");
-        assert!(r.plain.starts_with("✅ Executed · Approved by @bob:example.org"));
-        assert!(r.html.starts_with("<p><strong>✅ Executed</strong> · Approved by"));
+        let r = resolved(
+            &card(),
+            Outcome::Executed,
+            "Approved by @bob:example.org. Done.",
+        );
+        assert!(
+            r.plain
+                .starts_with("✅ Executed · Approved by @bob:example.org")
+        );
+        assert!(
+            r.html
+                .starts_with("<p><strong>✅ Executed</strong> · Approved by")
+        );
         assert!(!r.plain.contains("React ✅"), "{}", r.plain);
         assert!(r.plain.contains("kubectl scale deployment/api"));
     }
@@ -360,7 +388,10 @@ mod tests {
         let r = result("kc-1", Outcome::Executed, "Scaled api to 5.", true);
         assert!(r.plain.starts_with("✅ Executed · Scaled api to 5."));
         assert!(r.plain.contains("undo kc-1"));
-        assert!(r.html.starts_with("<p><strong>✅ Executed</strong> · Scaled"));
+        assert!(
+            r.html
+                .starts_with("<p><strong>✅ Executed</strong> · Scaled")
+        );
         let p = progress("Approved by bob; 1 more needed.");
         assert_eq!(p.html, "<p>⏳ Approved by bob; 1 more needed.</p>");
         let a = addressed("@mallory:evil.org", "<you> may not approve");

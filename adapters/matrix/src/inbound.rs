@@ -164,8 +164,12 @@ impl Shared {
             Command::Undo(plan) => {
                 let plan = plan.or_else(|| self.threads().undoable(&thread).map(str::to_string));
                 let Some(plan_id) = plan else {
-                    self.hint(&room, &thread, "There is nothing to undo in this thread; say \"undo PLAN_ID\".")
-                        .await;
+                    self.hint(
+                        &room,
+                        &thread,
+                        "There is nothing to undo in this thread; say \"undo PLAN_ID\".",
+                    )
+                    .await;
                     return;
                 };
                 self.to_core(AdapterEvent::Undo(UndoRequest {
@@ -236,10 +240,19 @@ impl Shared {
         let known = self
             .threads()
             .by_event(annotation.event_id.as_str())
-            .map(|p| (p.thread.clone(), p.card.plan_id.clone(), p.card.plan_hash.clone()));
+            .map(|p| {
+                (
+                    p.thread.clone(),
+                    p.card.plan_id.clone(),
+                    p.card.plan_hash.clone(),
+                )
+            });
         let target = match known {
             Some(t) => Some(t),
-            None => self.preview_from_homeserver(&room, &annotation.event_id).await,
+            None => {
+                self.preview_from_homeserver(&room, &annotation.event_id)
+                    .await
+            }
         };
         let Some((thread, plan_id, plan_hash)) = target else {
             return; // a reaction to something that is not a pending preview
@@ -338,7 +351,9 @@ pub async fn join_pending_invites(client: &Client, shared: &Arc<Shared>) {
     for room in client.invited_rooms() {
         match room.invite_details().await {
             Ok(invite) => shared.answer_invite(room, &invite.inviter_id).await,
-            Err(e) => tracing::warn!(room = %room.room_id(), error = %e, "Matrix: cannot read an invitation"),
+            Err(e) => {
+                tracing::warn!(room = %room.room_id(), error = %e, "Matrix: cannot read an invitation")
+            }
         }
     }
 }
@@ -372,14 +387,33 @@ mod tests {
     #[test]
     fn invitations_follow_the_allow_lists() {
         let none: [String; 0] = [];
-        assert!(invite_allowed(&user("@eve:evil.org"), &none, &none), "no lists: any");
+        assert!(
+            invite_allowed(&user("@eve:evil.org"), &none, &none),
+            "no lists: any"
+        );
         let inviters = ["@alice:example.org".to_string()];
         let servers = ["example.org".to_string()];
-        assert!(invite_allowed(&user("@alice:example.org"), &inviters, &none));
+        assert!(invite_allowed(
+            &user("@alice:example.org"),
+            &inviters,
+            &none
+        ));
         assert!(!invite_allowed(&user("@bob:example.org"), &inviters, &none));
         assert!(invite_allowed(&user("@bob:Example.org"), &none, &servers));
-        assert!(!invite_allowed(&user("@bob:example.org.evil.com"), &none, &servers));
-        assert!(!invite_allowed(&user("@alice:evil.org"), &inviters, &servers));
-        assert!(invite_allowed(&user("@carol:partner.net"), &["@carol:partner.net".into()], &servers));
+        assert!(!invite_allowed(
+            &user("@bob:example.org.evil.com"),
+            &none,
+            &servers
+        ));
+        assert!(!invite_allowed(
+            &user("@alice:evil.org"),
+            &inviters,
+            &servers
+        ));
+        assert!(invite_allowed(
+            &user("@carol:partner.net"),
+            &["@carol:partner.net".into()],
+            &servers
+        ));
     }
 }

@@ -13,11 +13,11 @@ use matrix_sdk::ruma::{OwnedEventId, RoomId};
 use matrix_sdk::{Client, EncryptionState, Room};
 use serde_json::Value;
 
+use crate::content;
 use crate::format::{self, Body};
 use crate::inbound::Shared;
 use crate::retry::with_backoff;
 use crate::state::Posted;
-use crate::content;
 
 /// Name of the attached file with the whole output.
 pub const OUTPUT_FILE: &str = "kubechat-output.txt";
@@ -76,7 +76,8 @@ impl Renderer {
             }
             Outbound::Preview { thread, card } => {
                 let body = format::preview(&card);
-                let preview = content::preview(&body, &thread.thread, &card.plan_id, &card.plan_hash);
+                let preview =
+                    content::preview(&body, &thread.thread, &card.plan_id, &card.plan_hash);
                 let event_id = send(&room, preview).await?;
                 self.shared.threads().posted(Posted {
                     thread,
@@ -139,7 +140,12 @@ impl Renderer {
         Ok(())
     }
 
-    async fn attach(&self, room: &Room, thread: &ThreadRef, whole: &str) -> Result<(), RenderError> {
+    async fn attach(
+        &self,
+        room: &Room,
+        thread: &ThreadRef,
+        whole: &str,
+    ) -> Result<(), RenderError> {
         // Asked from the homeserver when not known yet; unknown counts as encrypted.
         let plain = matches!(
             room.latest_encryption_state().await,
@@ -158,7 +164,12 @@ impl Renderer {
             async move { media.upload(&mime::TEXT_PLAIN_UTF_8, data, None).await }
         })
         .await?;
-        let file = content::file(OUTPUT_FILE, uploaded.content_uri.as_str(), size, &thread.thread);
+        let file = content::file(
+            OUTPUT_FILE,
+            uploaded.content_uri.as_str(),
+            size,
+            &thread.thread,
+        );
         send(room, file).await?;
         Ok(())
     }

@@ -89,7 +89,11 @@ where
             Next::GiveUp => return Err(error),
             _ if attempt >= ATTEMPTS => return Err(error),
             Next::RateLimited(wait) => {
-                tracing::info!(what, ?wait, "Matrix: rate limited (M_LIMIT_EXCEEDED); waiting as asked");
+                tracing::info!(
+                    what,
+                    ?wait,
+                    "Matrix: rate limited (M_LIMIT_EXCEEDED); waiting as asked"
+                );
                 wait
             }
             Next::Transient => backoff(attempt),

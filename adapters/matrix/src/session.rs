@@ -10,7 +10,7 @@ use matrix_sdk::authentication::matrix::MatrixSession;
 use matrix_sdk::ruma::{OwnedDeviceId, OwnedUserId, UserId, device_id};
 use matrix_sdk::{Client, SessionMeta, SessionTokens};
 
-use crate::{Auth, SetupError, Settings};
+use crate::{Auth, Settings, SetupError};
 
 const SESSION_FILE: &str = "session.json";
 
@@ -168,4 +168,44 @@ fn write_private(path: &Path, text: &str) -> std::io::Result<()> {
         options.mode(0o600);
     }
     options.open(path)?.write_all(text.as_bytes())
+}
+
+#[cfg(test)]
+mod tests {
+    use matrix_sdk::ruma::{device_id, user_id};
+
+    use super::*;
+
+    #[test]
+    fn a_saved_session_reads_back_and_only_its_owner_can_read_it() {
+        let dir = tempfile::tempdir().expect("tempdir");
+        let store = dir.path().join("store");
+        let session = MatrixSession {
+            meta: SessionMeta {
+                user_id: user_id!("@kubechat:example.org").to_owned(),
+                device_id: device_id!("KCDEVICE").to_owned(),
+            },
+            tokens: SessionTokens {
+                access_token: "syt_secret".into(),
+                refresh_token: None,
+            },
+        };
+        save(&store, &session).expect("saved");
+        assert_eq!(load(&store), Some(session));
+        #[cfg(unix)]
+        {
+            use std::os::unix::fs::PermissionsExt;
+            let mode = std::fs::metadata(session_path(&store))
+                .expect("file")
+                .permissions()
+                .mode();
+            assert_eq!(mode & 0o777, 0o600);
+        }
+        std::fs::write(session_path(&store), "not json").expect("write");
+        assert_eq!(
+            load(&store),
+            None,
+            "an unreadable session means a fresh login"
+        );
+    }
 }

@@ -171,12 +171,18 @@ mod tests {
         let mut t = Threads::default();
         t.posted(posted("$root", "$preview", "kc-1"));
         assert!(t.is_answered(&thread("$root")));
-        assert_eq!(t.by_event("$preview").map(|p| p.card.plan_id.as_str()), Some("kc-1"));
+        assert_eq!(
+            t.by_event("$preview").map(|p| p.card.plan_id.as_str()),
+            Some("kc-1")
+        );
         assert_eq!(t.pending_in(&thread("$root")).len(), 1);
         assert!(t.pending_in(&thread("$other")).is_empty());
         let settled = t.settle("kc-1").expect("pending");
         assert_eq!(settled.event_id, "$preview");
-        assert!(t.by_event("$preview").is_none(), "a settled preview takes no decisions");
+        assert!(
+            t.by_event("$preview").is_none(),
+            "a settled preview takes no decisions"
+        );
         assert!(t.settle("kc-1").is_none());
     }
 

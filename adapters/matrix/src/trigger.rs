@@ -194,7 +194,10 @@ mod tests {
             t.strip("kubechat: show pods", pill).as_deref(),
             Some("show pods")
         );
-        assert_eq!(t.strip("KC bot show pods", pill).as_deref(), Some("KC bot show pods"));
+        assert_eq!(
+            t.strip("KC bot show pods", pill).as_deref(),
+            Some("KC bot show pods")
+        );
     }
 
     #[test]
