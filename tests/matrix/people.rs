@@ -19,6 +19,7 @@ pub struct Homeserver {
 pub struct Person {
     pub user_id: String,
     pub token: String,
+    pub password: String,
     hs_url: String,
     http: reqwest::Client,
 }
@@ -107,6 +108,7 @@ impl Homeserver {
         Person {
             user_id: out["user_id"].as_str().expect("user_id").to_string(),
             token: out["access_token"].as_str().expect("token").to_string(),
+            password,
             hs_url: self.url.clone(),
             http: self.http.clone(),
         }
@@ -210,6 +212,17 @@ impl Person {
             "waited in vain for {what}; the room has:\n{}",
             bodies.join("\n")
         );
+    }
+
+    /// The display names of this user's devices (sessions).
+    pub async fn devices(&self) -> Vec<String> {
+        let out = self.call(self.http.get(self.api("/devices"))).await;
+        out["devices"]
+            .as_array()
+            .into_iter()
+            .flatten()
+            .map(|d| d["display_name"].as_str().unwrap_or_default().to_string())
+            .collect()
     }
 
     /// Waits until `user` has joined the room.

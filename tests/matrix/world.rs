@@ -188,7 +188,24 @@ allowed_servers = ["localhost"]
     /// Starts kubechat (app loop + Matrix adapter) the way `kubechat serve` does, and waits
     /// until the bot is in the room. Aborting the handle stops the adapter.
     pub async fn start_bot(&self) -> JoinHandle<()> {
-        let config = Config::parse(&self.config).expect("config");
+        self.start_bot_with(&self.config).await
+    }
+
+    /// The config with the bot logging in by password, keeping its state in `store`.
+    pub fn with_password(&self, store: &std::path::Path) -> String {
+        self.config.replace(
+            &format!("access_token = \"{}\"", self.bot.token),
+            &format!(
+                "password = \"{}\"\nstore_path = \"{}\"",
+                self.bot.password,
+                store.display()
+            ),
+        )
+    }
+
+    /// [`World::start_bot`] with another config.
+    pub async fn start_bot_with(&self, config: &str) -> JoinHandle<()> {
+        let config = Config::parse(config).expect("config");
         let conn = ClusterConn::new(
             "prod-eu",
             kube::Config::new(self.cluster.uri().parse().expect("uri")),
