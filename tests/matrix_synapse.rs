@@ -284,14 +284,23 @@ async fn a_password_login_keeps_its_device_across_restarts() {
     let config = w.with_password(store.path());
     assert!(config.contains("password = "), "{config}");
     let first = w.start_bot_with(&config).await;
-    let ask = w.alice.say(&w.room, "!kubechat get deployment payment-api", None).await;
+    let ask = w
+        .alice
+        .say(&w.room, "!kubechat get deployment payment-api", None)
+        .await;
     w.bot_says_in(&ask, 1).await;
     first.abort();
     let _ = first.await;
-    assert!(store.path().join("session.json").exists(), "the session is kept");
+    assert!(
+        store.path().join("session.json").exists(),
+        "the session is kept"
+    );
 
     let _second = w.start_bot_with(&config).await;
-    let again = w.alice.say(&w.room, "!kubechat get deployment payment-api", None).await;
+    let again = w
+        .alice
+        .say(&w.room, "!kubechat get deployment payment-api", None)
+        .await;
     w.bot_says_in(&again, 1).await;
     let devices = w.bot.devices().await;
     let kubechat = devices.iter().filter(|d| d.as_str() == "kubechat").count();

@@ -2,6 +2,8 @@
 //! shared-secret admin API, talking through the plain client-server REST API (as any client
 //! would), so the adapter under test is the only matrix-sdk in the conversation.
 
+#![allow(dead_code)] // each test binary uses part of it
+
 use std::sync::atomic::{AtomicU64, Ordering};
 use std::time::Duration;
 

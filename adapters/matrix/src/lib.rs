@@ -72,10 +72,10 @@ pub enum SetupError {
     Client {
         homeserver: String,
         #[source]
-        source: matrix_sdk::ClientBuildError,
+        source: Box<matrix_sdk::ClientBuildError>,
     },
     #[error("cannot log in to Matrix: {0}")]
-    Login(#[source] matrix_sdk::Error),
+    Login(#[source] Box<matrix_sdk::Error>),
     #[error(
         "the access token belongs to {actual}, not to matrix.user_id {configured}: \
          use a token of the bot's own account"
@@ -84,7 +84,7 @@ pub enum SetupError {
     #[error("cannot use the Matrix store at {path}: {message}")]
     Store { path: PathBuf, message: String },
     #[error("the first sync with the homeserver failed: {0}")]
-    Sync(#[source] matrix_sdk::Error),
+    Sync(#[source] Box<matrix_sdk::Error>),
 }
 
 /// A logged-in bot that has done its first sync.
@@ -108,7 +108,7 @@ impl Matrix {
             client.sync_once(SyncSettings::default().timeout(Duration::ZERO))
         })
         .await
-        .map_err(SetupError::Sync)?;
+        .map_err(|e| SetupError::Sync(Box::new(e)))?;
         let display_name = client.account().get_display_name().await.ok().flatten();
         let state = Arc::new(inbound::Shared::new(&settings, display_name, link.events));
         inbound::join_pending_invites(&client, &state).await;

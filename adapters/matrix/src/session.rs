@@ -32,7 +32,7 @@ pub async fn login(settings: &Settings) -> Result<Client, SetupError> {
                     client
                         .restore_session(session)
                         .await
-                        .map_err(SetupError::Login)?;
+                        .map_err(|e| SetupError::Login(Box::new(e)))?;
                 }
                 _ => {
                     client
@@ -41,7 +41,7 @@ pub async fn login(settings: &Settings) -> Result<Client, SetupError> {
                         .initial_device_display_name(&settings.device_name)
                         .send()
                         .await
-                        .map_err(SetupError::Login)?;
+                        .map_err(|e| SetupError::Login(Box::new(e)))?;
                     if let (Some(dir), Some(session)) =
                         (&settings.store_path, client.matrix_auth().session())
                     {
@@ -70,7 +70,7 @@ async fn build(settings: &Settings) -> Result<Client, SetupError> {
     }
     builder.build().await.map_err(|source| SetupError::Client {
         homeserver: settings.homeserver.clone(),
-        source,
+        source: Box::new(source),
     })
 }
 
@@ -88,7 +88,7 @@ async fn whoami(
         .await
         .map_err(|source| SetupError::Client {
             homeserver: settings.homeserver.clone(),
-            source,
+            source: Box::new(source),
         })?;
     restore(
         &probe,
@@ -100,7 +100,7 @@ async fn whoami(
     let me = probe
         .whoami()
         .await
-        .map_err(|e| SetupError::Login(e.into()))?;
+        .map_err(|e| SetupError::Login(Box::new(e.into())))?;
     if me.user_id != user_id {
         return Err(SetupError::WrongUser {
             configured: user_id.to_string(),
@@ -128,7 +128,7 @@ async fn restore(
     client
         .restore_session(session)
         .await
-        .map_err(SetupError::Login)
+        .map_err(|e| SetupError::Login(Box::new(e)))
 }
 
 fn session_path(dir: &Path) -> PathBuf {
