@@ -2,6 +2,7 @@
 # kubechat container image: a static-ish Rust binary on distroless, running as non-root.
 #   docker build -t registry.example.com/kubechat/kubechat:0.1.0 .
 #   docker build --build-arg FEATURES="" -t kubechat:core .   # core only, no default adapters
+#   docker build --build-arg FEATURES="slack,llm,matrix-e2e" -t kubechat:e2ee .   # + encrypted Matrix rooms
 # The chart (charts/kubechat) runs it with a read-only root filesystem; the only writable
 # paths are the data volume (/var/lib/kubechat) and /tmp.
 

@@ -8,6 +8,7 @@
 
 mod checkpoint;
 mod llm;
+mod matrix;
 mod secret;
 mod slack;
 
@@ -19,6 +20,7 @@ use serde::{Deserialize, Serialize};
 
 pub use checkpoint::CheckpointConfig;
 pub use llm::{LlmConfig, ProviderConfig, ProviderKind, is_local_host};
+pub use matrix::{MatrixConfig, is_user_id as is_matrix_user_id};
 pub use secret::{Secret, SecretSource};
 pub use slack::{SlackConfig, SlackMode};
 
@@ -47,6 +49,8 @@ pub struct Config {
     pub policy: PolicyConfig,
     /// Slack (see docs/adapters.md); when set, `serve` runs the Slack adapter.
     pub slack: Option<SlackConfig>,
+    /// Matrix (see docs/adapters.md); when set, `serve` runs the Matrix adapter.
+    pub matrix: Option<MatrixConfig>,
     /// The optional LLM planner (see docs/llm.md). No providers: rules only.
     #[serde(default)]
     pub llm: LlmConfig,
@@ -369,6 +373,13 @@ impl Config {
                     id.key()
                 )));
             }
+            if id.platform == Platform::Matrix && !matrix::is_user_id(&id.user) {
+                return Err(ConfigError::Invalid(format!(
+                    "identity matrix:{} is not a Matrix user id: map the full id \
+                     (like @alice:example.org), so users of other homeservers never match",
+                    id.user
+                )));
+            }
             if id.kube_user.trim().is_empty() {
                 return Err(ConfigError::Invalid(format!(
                     "identity {}:{} has an empty kube_user",
@@ -379,6 +390,9 @@ impl Config {
         }
         if let Some(slack) = &self.slack {
             slack.validate()?;
+        }
+        if let Some(matrix) = &self.matrix {
+            matrix.validate()?;
         }
         self.llm.validate().map_err(ConfigError::Invalid)?;
         self.ledger.checkpoint.validate()?;
@@ -439,6 +453,8 @@ impl Config {
             policy: &'a PolicyConfig,
             #[serde(skip_serializing_if = "Option::is_none")]
             slack: Option<&'a SlackConfig>,
+            #[serde(skip_serializing_if = "Option::is_none")]
+            matrix: Option<&'a MatrixConfig>,
             llm: &'a LlmConfig,
         }
         #[derive(Serialize)]
@@ -458,6 +474,7 @@ impl Config {
             channels: &self.channels,
             policy: &self.policy,
             slack: self.slack.as_ref(),
+            matrix: self.matrix.as_ref(),
             llm: &self.llm,
         };
         toml::to_string_pretty(&shown).unwrap_or_else(|e| format!("# cannot render config: {e}"))

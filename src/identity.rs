@@ -191,4 +191,24 @@ mod tests {
                 .is_err()
         );
     }
+
+    #[test]
+    fn a_matrix_user_of_another_homeserver_is_not_the_mapped_one() {
+        let ids = Identities::new(&[IdentityConfig {
+            platform: Platform::Matrix,
+            user: "@alice:example.org".into(),
+            email: None,
+            kube_user: "alice@example.com".into(),
+            groups: vec![],
+        }]);
+        assert!(ids.resolve(Platform::Matrix, "@alice:example.org", None).is_ok());
+        for other in [
+            "@alice:evil.org",
+            "@alice:example.org.evil.com",
+            "@Alice:example.org",
+            "alice",
+        ] {
+            assert!(ids.resolve(Platform::Matrix, other, None).is_err(), "{other}");
+        }
+    }
 }

@@ -21,6 +21,7 @@ fn main() -> std::process::ExitCode {
 }
 
 async fn run() -> std::process::ExitCode {
+    kubechat::executor::install_crypto_provider();
     let cli = kubechat::cli::Cli::parse();
     let format = kubechat::cli::load_config(cli.config.as_ref())
         .map(|c| c.server.log_format.clone())

@@ -7,6 +7,8 @@ use tokio::sync::mpsc;
 
 use crate::app::{self, App};
 
+#[cfg(feature = "matrix")]
+pub mod matrix;
 #[cfg(feature = "slack")]
 pub mod slack;
 
@@ -22,10 +24,19 @@ pub async fn serve(app: App) -> anyhow::Result<()> {
     let (_tx, shutdown) = crate::shutdown::on_signal();
     tokio::spawn(app::watch_policy(app.clone(), shutdown.clone()));
     let (events_tx, events_rx) = mpsc::channel(1024);
-    let (core, routes) = match &app.config().slack {
-        Some(slack) => start_slack(&app, slack, events_tx)?,
-        None => (start_console(events_tx), None),
-    };
+    let mut cores = Vec::new();
+    let mut routes = None;
+    if let Some(slack) = &app.config().slack {
+        let (core, slack_routes) = start_slack(&app, slack, events_tx.clone())?;
+        cores.push(core);
+        routes = slack_routes;
+    }
+    if let Some(core) = start_matrix(&app, &events_tx).await? {
+        cores.push(core);
+    }
+    if cores.is_empty() {
+        cores.push(start_console(events_tx));
+    }
     let mut router = crate::web::router(app.clone());
     if let Some(routes) = routes {
         router = router.merge(routes);
@@ -38,7 +49,7 @@ pub async fn serve(app: App) -> anyhow::Result<()> {
             })
             .await
     });
-    app::run(app, events_rx, vec![core], shutdown).await;
+    app::run(app, events_rx, cores, shutdown).await;
     server.await.context("HTTP server task failed")??;
     Ok(())
 }
@@ -88,6 +99,35 @@ fn start_slack(
         "[slack] is configured but this kubechat was built without the `slack` feature; \
          rebuild with default features"
     )
+}
+
+/// Logs in to Matrix and syncs once (so nothing already in the rooms is answered), then runs
+/// the adapter; `None` without `[matrix]`.
+#[cfg(feature = "matrix")]
+pub async fn start_matrix(
+    app: &App,
+    events_tx: &mpsc::Sender<kubechat_chat::AdapterEvent>,
+) -> anyhow::Result<Option<kubechat_chat::CoreLink>> {
+    let Some(config) = &app.config().matrix else {
+        return Ok(None);
+    };
+    let (core, _task) = matrix::start(config, events_tx.clone()).await?;
+    tracing::info!(homeserver = %config.homeserver, user = %config.user_id, "Matrix adapter started");
+    Ok(Some(core))
+}
+
+#[cfg(not(feature = "matrix"))]
+pub async fn start_matrix(
+    app: &App,
+    _events_tx: &mpsc::Sender<kubechat_chat::AdapterEvent>,
+) -> anyhow::Result<Option<kubechat_chat::CoreLink>> {
+    if app.config().matrix.is_some() {
+        anyhow::bail!(
+            "[matrix] is configured but this kubechat was built without the `matrix` feature; \
+             rebuild with default features"
+        );
+    }
+    Ok(None)
 }
 
 /// An interactive terminal session without the HTTP server.

@@ -29,7 +29,7 @@ const SLACK_POSTGRES: ValueSet = ValueSet {
 };
 const MATRIX_SQLITE: ValueSet = ValueSet {
     file: Some("matrix-sqlite-values.yaml"),
-    loads_here: false,
+    loads_here: true,
 };
 const SLACK_HTTP: ValueSet = ValueSet {
     file: Some("slack-http-values.yaml"),

@@ -70,6 +70,14 @@ impl std::fmt::Debug for ClusterConn {
     }
 }
 
+/// Makes ring rustls' process-wide crypto provider, once. kube's TLS asks rustls for the
+/// process default; when another dependency (matrix-sdk's reqwest) also enables aws-lc-rs,
+/// rustls cannot pick one itself and panics ("no process-level CryptoProvider"). Installing an
+/// already-installed provider fails harmlessly, so every caller may call this.
+pub fn install_crypto_provider() {
+    let _ = rustls::crypto::ring::default_provider().install_default();
+}
+
 /// Why a cluster connection could not be set up.
 #[derive(Debug, thiserror::Error)]
 pub enum ConnectError {
@@ -151,6 +159,7 @@ impl ClusterConn {
         config.auth_info.impersonate_groups = None;
         config.auth_info.impersonate_uid = None;
         config.auth_info.impersonate_user_extra = None;
+        install_crypto_provider();
         let err = |source| ConnectError::Client {
             cluster: name.to_string(),
             source,

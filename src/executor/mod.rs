@@ -22,7 +22,10 @@ mod writes;
 use std::collections::HashMap;
 use std::sync::Arc;
 
-pub use client::{ClusterConn, ConnectError, EXTRA_APPROVERS, EXTRA_PLAN_ID, Impersonation};
+pub use client::{
+    ClusterConn, ConnectError, EXTRA_APPROVERS, EXTRA_PLAN_ID, Impersonation,
+    install_crypto_provider,
+};
 pub use writes::{Captured, WritePreview, deployment_revision};
 
 use crate::actions::Action;

@@ -42,6 +42,10 @@ impl WebApi {
     /// A client for `api_url` (default `https://slack.com/api`; tests point it at a fake).
     /// Plain `http://` is accepted only when the URL asks for it explicitly.
     pub fn new(bot_token: &str, api_url: Option<&str>) -> Result<WebApi, ApiError> {
+        // With both ring and aws-lc-rs in the build, rustls has no default provider and the
+        // connector (and Socket Mode's WebSocket TLS) would panic; ring is what kube uses too.
+        // Failing means a provider is already installed, which is just as good.
+        let _ = rustls::crypto::ring::default_provider().install_default();
         let builder = hyper_rustls::HttpsConnectorBuilder::new()
             .with_native_roots()
             .map_err(ApiError::Tls)?;
