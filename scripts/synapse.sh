@@ -5,19 +5,23 @@
 #                              for server_name "localhost" on 127.0.0.1 (SQLite, a registration
 #                              shared secret, relaxed rate limits, no federation), start it, wait
 #                              until it answers, and print `export` lines for the tests:
-#                              KUBECHAT_TEST_SYNAPSE_URL and KUBECHAT_TEST_SYNAPSE_SECRET.
+#                              KUBECHAT_TEST_SYNAPSE_URL, KUBECHAT_TEST_SYNAPSE_SECRET and
+#                              KUBECHAT_TEST_SYNAPSE_DIR (its data directory, which `restart` and
+#                              `stop` act on).
 #   scripts/synapse.sh restart stop and start it again on the same port with the same data (the
 #                              Matrix tests use it to check that kubechat resumes its sync).
-#   scripts/synapse.sh stop    stop the homeserver started by `start` (idempotent).
+#   scripts/synapse.sh stop    stop the homeserver and delete its data (idempotent).
 #
-# Each `start` uses a fresh data directory (users and rooms from an earlier run are gone); the
+# Each `start` uses a fresh data directory of its own (users and rooms from an earlier run are
+# gone, and several runs on one machine do not stop each other's homeserver); the
 # tests register the users they need (alice, bob, mallory, the bot) with the shared-secret admin
 # API. Progress goes to stderr so `eval "$(scripts/synapse.sh start)"` only sees the exports.
 set -euo pipefail
 
 cache="${HOME:-/tmp}/.cache/kubechat-synapse"
 venv="$cache/venv"
-data="$cache/run"
+# The running homeserver's data directory (set by `start`, exported for `restart` / `stop`).
+data="${KUBECHAT_TEST_SYNAPSE_DIR:-}"
 # Pinned so a Synapse release cannot change CI under us; bump deliberately.
 version="${KUBECHAT_SYNAPSE_VERSION:-1.163.2}"
 
@@ -103,9 +107,8 @@ start() {
     local began=$SECONDS
     install
     local installed=$SECONDS
-    stop_quietly
-    rm -rf "$data"
-    mkdir -p "$data"
+    mkdir -p "$cache"
+    data="$(mktemp -d "$cache/run.XXXXXX")"
     local port secret
     port="$(free_port)"
     secret="$("$venv/bin/python" -c 'import secrets; print(secrets.token_hex(16))')"
@@ -115,6 +118,7 @@ start() {
     log "set-up took $((SECONDS - began))s (install/check $((installed - began))s, start $((SECONDS - installed))s)"
     echo "export KUBECHAT_TEST_SYNAPSE_URL=http://127.0.0.1:$port"
     echo "export KUBECHAT_TEST_SYNAPSE_SECRET=$secret"
+    echo "export KUBECHAT_TEST_SYNAPSE_DIR=$data"
 }
 
 run_and_wait() {
@@ -133,12 +137,14 @@ run_and_wait() {
 }
 
 restart() {
-    [ -f "$data/homeserver.yaml" ] || { log "nothing to restart: run start first"; exit 1; }
+    [ -n "$data" ] && [ -f "$data/homeserver.yaml" ] \
+        || { log "nothing to restart: KUBECHAT_TEST_SYNAPSE_DIR is not a started homeserver's"; exit 1; }
     stop_quietly
     run_and_wait "$(sed -n 's/^  - port: //p' "$data/homeserver.yaml")"
 }
 
 stop_quietly() {
+    [ -n "$data" ] || return 0
     local pid_file="$data/homeserver.pid"
     [ -f "$pid_file" ] || return 0
     local pid
@@ -152,6 +158,11 @@ stop_quietly() {
 case "${1:-}" in
     start) start ;;
     restart) restart ;;
-    stop) stop_quietly; log "stopped" ;;
+    stop)
+        stop_quietly
+        # Only our own run directories are ever deleted.
+        case "$data" in "$cache"/run.*) rm -rf "$data" ;; esac
+        log "stopped"
+        ;;
     *) echo "usage: $0 start|restart|stop" >&2; exit 2 ;;
 esac
