@@ -201,14 +201,20 @@ mod tests {
             kube_user: "alice@example.com".into(),
             groups: vec![],
         }]);
-        assert!(ids.resolve(Platform::Matrix, "@alice:example.org", None).is_ok());
+        assert!(
+            ids.resolve(Platform::Matrix, "@alice:example.org", None)
+                .is_ok()
+        );
         for other in [
             "@alice:evil.org",
             "@alice:example.org.evil.com",
             "@Alice:example.org",
             "alice",
         ] {
-            assert!(ids.resolve(Platform::Matrix, other, None).is_err(), "{other}");
+            assert!(
+                ids.resolve(Platform::Matrix, other, None).is_err(),
+                "{other}"
+            );
         }
     }
 }

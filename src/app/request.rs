@@ -47,22 +47,7 @@ impl App {
             .resolve(platform, &msg.user, msg.email.as_deref())
         {
             Ok(p) => p,
-            Err(unknown) => {
-                tracing::warn!(%actor, "refused unknown user");
-                let text = unknown.to_string();
-                let _ = self
-                    .record(
-                        &mut trail,
-                        self.entry(
-                            EntryKind::Denied,
-                            &actor,
-                            None,
-                            json!({"reason": "unknown user"}),
-                        ),
-                    )
-                    .await;
-                return finish(Reply::new(Status::Denied, text), trail);
-            }
+            Err(unknown) => return self.refuse_unknown(&actor, unknown, trail).await,
         };
         if let Some(q) = super::explain::question(&msg.text) {
             let reply = self.answer_question(msg, &person, q, &mut trail).await;
@@ -222,6 +207,24 @@ impl App {
     }
 
     /// Records a refusal and answers it.
+    /// An unmapped chat user: recorded as a denial, answered with how to get access.
+    pub(super) async fn refuse_unknown(
+        &self,
+        actor: &str,
+        unknown: identity::Unknown,
+        mut trail: Trail,
+    ) -> Reply {
+        tracing::warn!(%actor, "refused unknown user");
+        let entry = self.entry(
+            EntryKind::Denied,
+            actor,
+            None,
+            json!({"reason": "unknown user"}),
+        );
+        let _ = self.record(&mut trail, entry).await;
+        finish(Reply::new(Status::Denied, unknown.to_string()), trail)
+    }
+
     pub(super) async fn deny(
         &self,
         person: &Person,

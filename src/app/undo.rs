@@ -44,20 +44,7 @@ impl App {
                 .resolve(u.thread.platform, &u.user, u.email.as_deref())
             {
                 Ok(p) => p,
-                Err(unknown) => {
-                    let _ = self
-                        .record(
-                            &mut trail,
-                            self.entry(
-                                EntryKind::Denied,
-                                &actor,
-                                None,
-                                json!({"reason": "unknown user"}),
-                            ),
-                        )
-                        .await;
-                    return finish(Reply::new(Status::Denied, unknown.to_string()), trail);
-                }
+                Err(unknown) => return self.refuse_unknown(&actor, unknown, trail).await,
             };
         let plan = match self.inverse_of(&u.plan_id).await {
             Ok(plan) => plan,
