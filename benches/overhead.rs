@@ -24,23 +24,8 @@ use kubechat::telemetry::Metrics;
 use kubechat_chat::{Decision, Inbound, Platform, ThreadRef, Verdict};
 use serde_json::{Value, json};
 
-const CONFIG: &str = r#"
-[[clusters]]
-name = "prod-eu"
-production_namespaces = ["prod"]
-
-[[identities]]
-platform = "console"
-user = "alice"
-kube_user = "alice@example.com"
-groups = ["payments-devs"]
-
-[[channels]]
-platform = "console"
-channel = "payments"
-cluster = "prod-eu"
-namespace = "prod"
-"#;
+/// alice in payments-devs, prod-eu with a production namespace, channel `payments` locked to it.
+const CONFIG: &str = include_str!("../tests/fixtures/alice-prod-eu.toml");
 
 fn deployment(replicas: i64) -> Value {
     json!({"apiVersion": "apps/v1", "kind": "Deployment",

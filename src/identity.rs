@@ -90,7 +90,7 @@ impl Identities {
             let email = email?.to_ascii_lowercase();
             let subject = self.emails.get(&(platform, email));
             if subject.is_some() {
-                tracing::info!(%platform, %user, "identity mapped by confirmed email");
+                tracing::debug!(%platform, %user, "identity mapped by confirmed email");
             }
             subject
         };

@@ -16,23 +16,8 @@ use kubechat_chat::{Inbound, Platform, ThreadRef};
 use serde_json::{Value, json};
 use wiremock::{MockServer, Request};
 
-pub const BASE: &str = r#"
-[[clusters]]
-name = "prod-eu"
-production_namespaces = ["prod"]
-
-[[identities]]
-platform = "console"
-user = "alice"
-kube_user = "alice@example.com"
-groups = ["payments-devs"]
-
-[[channels]]
-platform = "console"
-channel = "payments"
-cluster = "prod-eu"
-namespace = "prod"
-"#;
+/// alice in payments-devs, prod-eu with a production namespace, channel `payments` locked to it.
+pub const BASE: &str = include_str!("../fixtures/alice-prod-eu.toml");
 
 pub struct Harness {
     pub app: App,
